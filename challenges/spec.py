@@ -1,0 +1,165 @@
+"""The schema of ``challenges/<id>/challenge.yaml``.
+
+These pydantic models are the single source of truth: ``harness challenge
+schema`` prints their JSON Schema, and loading reports errors as
+``<file>: <field path>: <problem>``.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+from sandbox.base import PhaseLimits
+
+SCHEMA_VERSION = 1
+_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+_PIN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TaskType(StrEnum):
+    binary_classification = "binary_classification"
+    multiclass_classification = "multiclass_classification"
+    regression = "regression"
+
+
+class TaskSpec(_Spec):
+    """What candidates predict and how it is scored."""
+
+    type: TaskType = Field(description="Kind of prediction task.")
+    metric: str = Field(description="Metric name from the metric catalogue (e.g. roc_auc, macro_f1, rmse).")
+    target_column: str = Field(description="Label column in the public training data and hidden labels.")
+    id_column: str = Field("id", description="Row identifier column; predictions are matched on it.")
+    positive_label: str | int | None = Field(
+        None, description="Positive class for binary metrics that need one (e.g. f1)."
+    )
+
+
+class ThresholdsSpec(_Spec):
+    """Credit mapping: a score at ``baseline`` earns 0, at ``target`` full credit, linear between."""
+
+    baseline: float = Field(description="Metric value a trivial solution reaches (0 credit).")
+    target: float = Field(description="Metric value that earns full credit.")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ThresholdsSpec:
+        if self.baseline == self.target:
+            raise ValueError("baseline and target must differ")
+        return self
+
+
+class LimitsSpec(_Spec):
+    """Resource limits per phase."""
+
+    train: PhaseLimits = Field(default_factory=PhaseLimits, description="Limits of the training phase.")
+    predict: PhaseLimits = Field(
+        default_factory=lambda: PhaseLimits(wall_time_s=300, memory_mb=1024),
+        description="Limits of the prediction phase.",
+    )
+
+
+class ContractSpec(_Spec):
+    """The submission contract candidates implement (see docs/contract.md)."""
+
+    train_entrypoint: str = Field("train.py", description="Script run in the train phase, relative to the repo root.")
+    predict_module: str = Field("predict.py", description="Module defining load(model_dir) and predict(model, frame).")
+    writeup: str = Field("WRITEUP.md", description="The candidate's writeup file.")
+    required_files: list[str] = Field(
+        default_factory=lambda: ["train.py", "predict.py"],
+        description="Files that must exist in the submission.",
+    )
+    model_dir_mb: PositiveInt = Field(256, description="Size of the model directory carried from train to predict.")
+    latency_samples: PositiveInt = Field(200, description="Single-record predict calls timed after warm-up.")
+    warmup_calls: int = Field(5, ge=0, description="Untimed single-record calls before timing.")
+
+    @field_validator("train_entrypoint", "predict_module", "writeup")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError("must be a path relative to the submission root, without '..'")
+        return value
+
+
+class SandboxSpec(_Spec):
+    """The runtime image a challenge's phases run in."""
+
+    python: Literal["3.11"] = Field("3.11", description="Python version of the image.")
+    packages: list[str] = Field(
+        default_factory=list,
+        description="Exactly pinned requirements (name==version) installed from wheels.",
+    )
+    base_image: str | None = Field(
+        None,
+        description="Base image to pull (e.g. python:3.11-slim). Default: a locally built Debian base.",
+    )
+
+    @field_validator("packages")
+    @classmethod
+    def _pinned(cls, packages: list[str]) -> list[str]:
+        for package in packages:
+            if not _PIN_PATTERN.match(package):
+                raise ValueError(f"{package!r} must be pinned exactly, e.g. 'pandas==2.3.3'")
+        return packages
+
+
+class DataSpec(_Spec):
+    """How the challenge's data is generated (reproducibly, from a seed)."""
+
+    generator: str = Field("generate.py", description="Python file in the challenge directory defining generate().")
+    seed: int = Field(description="Seed: the same seed gives byte-identical files.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Extra arguments passed to generate().")
+
+
+class GraderSpec(_Spec):
+    """A grader the challenge uses, with its weight in the total."""
+
+    name: str = Field(description="Registered grader name (entry point group harness.graders).")
+    weight: float = Field(1.0, ge=0, description="Relative weight in the total score.")
+    args: dict[str, Any] = Field(default_factory=dict, description="Arguments for the grader.")
+
+
+class ExampleSpec(_Spec):
+    """A bundled example submission, used by the demo and by validation."""
+
+    path: str = Field(description="Directory relative to the challenge directory.")
+    label: str = Field(description="Short description shown in the demo.")
+    expect: Literal["clears_target", "below_baseline", "between", "train_error", "any"] = Field(
+        "any", description="What grading this example should show."
+    )
+
+
+class ChallengeSpec(_Spec):
+    """A work-sample challenge."""
+
+    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this file format.")
+    id: str = Field(pattern=_ID_PATTERN, description="Stable identifier: lowercase, digits, dashes.")
+    version: str = Field(description="Challenge version; bump it when data, thresholds or rubric change.")
+    title: str = Field(min_length=3, description="Human title.")
+    role: str = Field("ml-engineer", description="Role the challenge assesses.")
+    statement: str = Field("statement.md", description="Candidate-facing markdown file, relative to the challenge.")
+    time_box_hours: float = Field(4.0, gt=0, le=24, description="Suggested time box for candidates.")
+    task: TaskSpec
+    thresholds: ThresholdsSpec
+    limits: LimitsSpec = Field(default_factory=LimitsSpec)
+    contract: ContractSpec = Field(default_factory=ContractSpec)
+    sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
+    data: DataSpec
+    graders: list[GraderSpec] = Field(min_length=1, description="Graders and their weights.")
+    examples: list[ExampleSpec] = Field(default_factory=list, description="Bundled example submissions.")
+
+    @model_validator(mode="after")
+    def _graders_unique_and_weighted(self) -> ChallengeSpec:
+        names = [grader.name for grader in self.graders]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"graders listed twice: {', '.join(duplicates)}")
+        if sum(grader.weight for grader in self.graders) <= 0:
+            raise ValueError("grader weights must not all be zero")
+        return self

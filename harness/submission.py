@@ -1,0 +1,60 @@
+"""What ingestion produces: a submission laid out in a harness-owned workspace."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SubmissionKind(StrEnum):
+    directory = "directory"
+    git = "git"
+    archive = "archive"
+    notebook = "notebook"
+
+
+class IngestStatus(StrEnum):
+    """``ok``: ready to run; ``rejected``: refused for safety (hostile or oversized input);
+    ``unsupported``: a form the harness accepts but cannot grade yet."""
+
+    ok = "ok"
+    rejected = "rejected"
+    unsupported = "unsupported"
+
+
+class GitCommit(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sha: str
+    author_time: str = Field(description="ISO 8601 author date.")
+    subject: str
+
+
+class GitInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    commit: str = Field(description="Commit that was graded.")
+    ref: str | None = Field(None, description="Ref requested with --ref, if any.")
+    dirty: bool = Field(False, description="The local working tree had uncommitted changes (ignored).")
+    commits: list[GitCommit] = Field(default_factory=list, description="History up to the graded commit, newest first.")
+
+
+class Submission(BaseModel):
+    """A submission, ingested into a workspace the harness owns."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Short content hash: the same content always gets the same id.")
+    sha256: str = Field(description="Full content hash of the submission tree (or notebook file).")
+    kind: SubmissionKind
+    source: str = Field(description="Path or URL it was ingested from, as given.")
+    label: str = Field(description="Human-readable name (file or directory name).")
+    status: IngestStatus = IngestStatus.ok
+    message: str = Field("", description="Why it was rejected or is unsupported.")
+    root: Path | None = Field(None, description="Workspace directory with the files (None if rejected).")
+    file_count: int = 0
+    size_bytes: int = 0
+    git: GitInfo | None = None
+    notes: list[str] = Field(default_factory=list, description="Things noticed during ingestion.")

@@ -1,0 +1,477 @@
+"""The Docker sandbox: one fresh, hardened container per phase.
+
+How a phase runs:
+
+1. A container is created from the runtime image with no network, memory equal
+   to memory+swap, a CPU quota, a pids limit, a read-only root filesystem with a
+   size-limited tmpfs at /tmp, an unprivileged user, every capability dropped,
+   ``no-new-privileges``, file-size/core/open-file ulimits and a capped log driver.
+   Its init process is an idle ``sleep`` owned by the harness.
+2. The candidate's command is started with ``exec``; its stdout/stderr are read
+   with a byte cap. Because the container outlives the command, its cgroup can be
+   read *after* the command ends (peak memory, CPU time, OOM kills).
+3. The harness enforces the wall-clock limit itself: on timeout, output overflow
+   or a writable mount growing past its quota the container is killed (SIGKILL,
+   never a polite SIGTERM).
+4. The container is always removed, also on Ctrl-C; containers left by a crashed
+   harness are found by label and removed by ``cleanup_stale``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import SandboxUnavailable
+from sandbox import sandboxenv
+from sandbox.base import Mount, PhaseRequest, PhaseResult, PhaseStatus
+from sandbox.cgroups import CgroupPaths, CgroupUsage
+
+SANDBOX_UID = 10001
+LABEL = "worksample-harness"
+LABEL_OWNER_PID = f"{LABEL}.owner-pid"
+LABEL_OWNER_HOST = f"{LABEL}.owner-host"
+LABEL_PHASE = f"{LABEL}.phase"
+LOG_TAIL_BYTES = 16 * 1024
+LOG_TAIL_LINES = 80
+MONITOR_INTERVAL_S = 0.05
+ENGINE_HINT = (
+    "Start the Docker engine: `setsid dockerd >/var/log/dockerd.log 2>&1 &` (install it first with "
+    "`apt-get install -y docker.io` if needed), or run `bash scripts/setup.sh`; "
+    "`harness doctor` checks everything."
+)
+
+
+@dataclass
+class _PhaseState:
+    """What the reader and monitor threads learn while a phase runs."""
+
+    finished: threading.Event = field(default_factory=threading.Event)
+    """Set when the phase should end: the process exited, output overflowed or a quota broke."""
+    reader_done: threading.Event = field(default_factory=threading.Event)
+    """Set when the output stream reached EOF."""
+    output_bytes: int = 0
+    output_overflow: bool = False
+    tail: deque[bytes] = field(default_factory=deque)
+    tail_bytes: int = 0
+    quota_breach: str = ""
+    usage: CgroupUsage | None = None
+    reader_error: str = ""
+
+    def append_output(self, chunk: bytes, cap: int) -> None:
+        room = cap - self.output_bytes
+        if len(chunk) > room:
+            chunk = chunk[: max(room, 0)]
+            self.output_overflow = True
+        self.output_bytes += len(chunk)
+        if chunk:
+            self.tail.append(chunk)
+            self.tail_bytes += len(chunk)
+            while self.tail_bytes > LOG_TAIL_BYTES and len(self.tail) > 1:
+                self.tail_bytes -= len(self.tail.popleft())
+
+
+def decode_output(data: bytes, max_lines: int = LOG_TAIL_LINES) -> str:
+    """Decode untrusted output for display: invalid UTF-8 replaced, control characters
+    (other than newline and tab) dropped, only the last ``max_lines`` lines kept."""
+    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = "".join(ch for ch in text if ch in "\n\t" or (ch >= " " and ch != "\x7f"))
+    lines = cleaned.splitlines()
+    if len(lines) > max_lines:
+        lines = [f"[... {len(lines) - max_lines} earlier lines not shown ...]", *lines[-max_lines:]]
+    return "\n".join(lines)
+
+
+def directory_usage(root: Path, max_entries: int) -> tuple[int, int]:
+    """(bytes, entries) below ``root`` without following links; stops counting past
+    ``max_entries`` so a directory of a million files cannot stall the monitor."""
+    total = entries = 0
+    stack = [root]
+    while stack and entries <= max_entries:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as iterator:
+                for entry in iterator:
+                    entries += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += info.st_blocks * 512 if info.st_blocks else info.st_size
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+        except OSError:
+            continue
+    return total, entries
+
+
+def prepare_writable_dir(path: Path) -> None:
+    """Create a host directory the sandbox user can write to."""
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chown(path, SANDBOX_UID, SANDBOX_UID)
+        path.chmod(0o755)
+    except PermissionError:
+        # Not root: let the sandbox user in through the permission bits instead.
+        path.chmod(0o777)
+
+
+@sandboxenv("docker")
+class DockerSandbox:
+    """Sandbox backend on a local or remote Docker engine (docker SDK for Python)."""
+
+    name = "docker"
+
+    def __init__(self, base_url: str | None = None, timeout: float = 120.0) -> None:
+        self._base_url = base_url
+        self._timeout = timeout
+        self._client: Any = None
+
+    # -- engine ---------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The docker SDK client, created on first use.
+
+        Raises:
+            SandboxUnavailable: when no engine answers.
+        """
+        if self._client is None:
+            import docker
+
+            try:
+                if self._base_url:
+                    client = docker.DockerClient(base_url=self._base_url, timeout=self._timeout)
+                else:
+                    client = docker.from_env(timeout=self._timeout)
+                client.ping()
+            except Exception as error:
+                raise SandboxUnavailable(
+                    f"the Docker engine is not reachable ({_short_error(error)})", hint=ENGINE_HINT
+                ) from error
+            self._client = client
+        return self._client
+
+    def check(self) -> str:
+        version = self.client.version()
+        info = self.client.info()
+        return (
+            f"Docker Engine {version.get('Version', '?')} (API {version.get('ApiVersion', '?')}), "
+            f"cgroup v{info.get('CgroupVersion', '1')}, {info.get('NCPU', '?')} CPUs, "
+            f"{info.get('MemTotal', 0) / 2**30:.1f} GiB"
+        )
+
+    # -- phases ---------------------------------------------------------------------------
+
+    def run_phase(self, request: PhaseRequest) -> PhaseResult:
+        started = time.perf_counter()
+        container = None
+        state = _PhaseState()
+        try:
+            try:
+                container = self._create_container(request)
+                container.start()
+                container.reload()
+                pid = int(container.attrs["State"]["Pid"])
+            except Exception as error:
+                return self._sandbox_error(request, started, f"could not start the container: {_short_error(error)}")
+            cgroup = CgroupPaths.for_pid(pid)
+            before = _safe_read(cgroup)
+            result = self._run_command(container, request, state, cgroup, before)
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:  # an engine failure is a sandbox_error, never a crash
+            result = self._sandbox_error(request, started, f"{type(error).__name__}: {_short_error(error)}")
+        finally:
+            if container is not None:
+                self._remove(container)
+        result.overhead_s = max(0.0, time.perf_counter() - started - result.wall_s)
+        return result
+
+    def _create_container(self, request: PhaseRequest) -> Any:
+        from docker.types import LogConfig, Mount as DockerMount, Ulimit
+
+        limits = request.limits
+        labels = {
+            LABEL: "1",
+            LABEL_OWNER_PID: str(os.getpid()),
+            LABEL_OWNER_HOST: socket.gethostname(),
+            LABEL_PHASE: request.name,
+            **request.labels,
+        }
+        mounts = [
+            DockerMount(
+                target=mount.target, source=str(mount.source), type="bind", read_only=mount.read_only
+            )
+            for mount in request.mounts
+        ]
+        file_size = limits.file_size_mb * 1024 * 1024
+        return self.client.containers.create(
+            request.image,
+            entrypoint=["sleep"],
+            command=["infinity"],
+            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            working_dir=request.workdir,
+            environment=request.env,
+            hostname="sandbox",
+            network_mode="none",
+            mem_limit=f"{limits.memory_mb}m",
+            memswap_limit=f"{limits.memory_mb}m",
+            nano_cpus=int(limits.cpus * 1e9),
+            cpuset_cpus=request.cpuset,
+            pids_limit=limits.pids,
+            read_only=True,
+            tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"},
+            shm_size=f"{min(limits.tmpfs_mb, 64)}m",
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            ulimits=[
+                Ulimit(name="fsize", soft=file_size, hard=file_size),
+                Ulimit(name="core", soft=0, hard=0),
+                Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
+            ],
+            log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+            labels=labels,
+            mounts=mounts,
+            detach=True,
+            stdin_open=False,
+            tty=False,
+        )
+
+    def _run_command(
+        self,
+        container: Any,
+        request: PhaseRequest,
+        state: _PhaseState,
+        cgroup: CgroupPaths | None,
+        before: CgroupUsage | None,
+    ) -> PhaseResult:
+        api = self.client.api
+        limits = request.limits
+        exec_id = api.exec_create(
+            container.id, request.command, stdout=True, stderr=True, user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            workdir=request.workdir, environment=request.env,
+        )["Id"]
+        raw_socket = api.exec_start(exec_id, socket=True)
+        exec_started = time.perf_counter()
+        reader = threading.Thread(
+            target=_read_frames, args=(raw_socket, state, limits.output_bytes), daemon=True, name="sandbox-reader"
+        )
+        quotas = [mount for mount in request.mounts if not mount.read_only and mount.max_mb]
+        monitor = threading.Thread(
+            target=_monitor, args=(state, cgroup, quotas), daemon=True, name="sandbox-monitor"
+        )
+        reader.start()
+        monitor.start()
+        finished_in_time = state.finished.wait(timeout=limits.wall_time_s)
+        wall = time.perf_counter() - exec_started
+        timed_out = not finished_in_time
+        stopped_early = timed_out or state.output_overflow or bool(state.quota_breach)
+        # Read the counters while the container is still alive, then kill it if needed.
+        after = _safe_read(cgroup) or state.usage
+        if stopped_early:
+            with contextlib.suppress(Exception):
+                container.kill()
+        state.reader_done.wait(timeout=10)
+        reader.join(timeout=1)
+        with contextlib.suppress(Exception):
+            raw_socket.close()
+        exit_code: int | None = None
+        if not stopped_early:
+            with contextlib.suppress(Exception):
+                inspected = api.exec_inspect(exec_id)
+                exit_code = None if inspected.get("Running") else inspected.get("ExitCode")
+        if after is None:
+            after = _fallback_stats(container)
+
+        oom_kills = max(0, (after.oom_kills if after else 0) - (before.oom_kills if before else 0))
+        result = PhaseResult(
+            name=request.name,
+            status=PhaseStatus.ok,
+            exit_code=exit_code,
+            wall_s=round(wall, 4),
+            cpu_s=_delta(after.cpu_seconds if after else None, before.cpu_seconds if before else None),
+            peak_memory_mb=round(after.peak_memory_bytes / 2**20, 2) if after and after.peak_memory_bytes else None,
+            oom_kills=oom_kills,
+            output_bytes=state.output_bytes,
+            output_truncated=state.output_overflow,
+            log_tail=decode_output(b"".join(state.tail)),
+            image=request.image,
+        )
+        result.status, result.message = _classify(result, limits.wall_time_s, timed_out, state)
+        return result
+
+    def _sandbox_error(self, request: PhaseRequest, started: float, message: str) -> PhaseResult:
+        return PhaseResult(
+            name=request.name,
+            status=PhaseStatus.sandbox_error,
+            message=message,
+            image=request.image,
+            overhead_s=time.perf_counter() - started,
+        )
+
+    def _remove(self, container: Any) -> None:
+        for _ in range(3):
+            try:
+                container.remove(force=True, v=True)
+                return
+            except Exception as error:
+                if "No such container" in str(error) or "is already in progress" in str(error):
+                    return
+                time.sleep(0.2)
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    def cleanup_stale(self) -> int:
+        """Remove harness containers whose owning process on this host is gone."""
+        host = socket.gethostname()
+        removed = 0
+        for container in self.client.containers.list(all=True, filters={"label": LABEL}):
+            labels = container.labels or {}
+            owner_host = labels.get(LABEL_OWNER_HOST)
+            try:
+                owner_pid = int(labels.get(LABEL_OWNER_PID, "0"))
+            except ValueError:
+                owner_pid = 0
+            if owner_host == host and owner_pid and _process_alive(owner_pid) and owner_pid != os.getpid():
+                continue
+            if owner_pid == os.getpid():
+                continue
+            self._remove(container)
+            removed += 1
+        return removed
+
+    def list_managed(self) -> list[str]:
+        """Names of all harness-labelled containers (for tests and `doctor`)."""
+        return [container.name for container in self.client.containers.list(all=True, filters={"label": LABEL})]
+
+
+def _classify(
+    result: PhaseResult, wall_limit: float, timed_out: bool, state: _PhaseState
+) -> tuple[PhaseStatus, str]:
+    if timed_out:
+        return PhaseStatus.timeout, f"killed after the {wall_limit:g} s wall-clock limit"
+    if state.output_overflow:
+        return PhaseStatus.output_limit, f"output passed the {result.output_bytes} byte cap and the phase was stopped"
+    if state.quota_breach:
+        return PhaseStatus.output_limit, state.quota_breach
+    if result.oom_kills:
+        return PhaseStatus.oom, f"out of memory: the OOM killer ended {result.oom_kills} process(es)"
+    if state.reader_error:
+        return PhaseStatus.sandbox_error, f"lost the process output: {state.reader_error}"
+    if result.exit_code is None:
+        return PhaseStatus.sandbox_error, "the process ended without an exit code (the container stopped)"
+    if result.exit_code == 0:
+        return PhaseStatus.ok, "exited normally"
+    if result.exit_code == 137:
+        return PhaseStatus.error, "killed by SIGKILL (exit 137)"
+    if result.exit_code > 128:
+        return PhaseStatus.error, f"killed by signal {result.exit_code - 128} (exit {result.exit_code})"
+    return PhaseStatus.error, f"exited with status {result.exit_code}"
+
+
+def _read_frames(raw_socket: Any, state: _PhaseState, cap: int) -> None:
+    """Read the multiplexed exec stream until EOF, keeping a capped tail."""
+    from docker.utils.socket import frames_iter
+
+    try:
+        _disable_timeout(raw_socket)
+        for _stream, chunk in frames_iter(raw_socket, tty=False):
+            # Past the cap keep draining (and discarding): a stalled stream would block the
+            # engine's copy loop and with it the container's removal.
+            if chunk and not state.output_overflow:
+                state.append_output(chunk, cap)
+                if state.output_overflow:
+                    state.finished.set()
+    except Exception as error:
+        if not state.finished.is_set():
+            state.reader_error = _short_error(error)
+    finally:
+        state.finished.set()
+        state.reader_done.set()
+
+
+def _monitor(state: _PhaseState, cgroup: CgroupPaths | None, quotas: list[Mount]) -> None:
+    """Poll the cgroup (so the last figures survive the container) and the writable quotas."""
+    last_quota_check = 0.0
+    while not state.finished.is_set():
+        usage = _safe_read(cgroup)
+        if usage is not None:
+            state.usage = usage
+        now = time.monotonic()
+        if quotas and now - last_quota_check >= 0.25:
+            last_quota_check = now
+            for mount in quotas:
+                size, entries = directory_usage(mount.source, mount.max_entries)
+                if mount.max_mb and size > mount.max_mb * 2**20:
+                    state.quota_breach = f"{mount.target} grew past its {mount.max_mb} MB quota; the phase was stopped"
+                elif entries > mount.max_entries:
+                    state.quota_breach = f"{mount.target} holds more than {mount.max_entries} entries; the phase was stopped"
+                if state.quota_breach:
+                    state.finished.set()
+                    return
+        state.finished.wait(MONITOR_INTERVAL_S)
+
+
+def _safe_read(cgroup: CgroupPaths | None) -> CgroupUsage | None:
+    if cgroup is None:
+        return None
+    try:
+        return cgroup.read()
+    except (OSError, ValueError):
+        return None
+
+
+def _fallback_stats(container: Any) -> CgroupUsage | None:
+    """Engine stats API, for engines whose cgroups this process cannot read (remote hosts)."""
+    try:
+        stats = container.stats(stream=False, one_shot=True)
+    except Exception:
+        return None
+    memory = stats.get("memory_stats") or {}
+    peak = memory.get("max_usage") or memory.get("usage")
+    cpu_total = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
+    return CgroupUsage(int(peak) if peak else None, cpu_total / 1e9 if cpu_total else None, 0)
+
+
+def _disable_timeout(raw_socket: Any) -> None:
+    # The SDK leaves the client's read timeout on exec sockets; a silent process must not
+    # look like a dead stream, and the harness enforces its own wall-clock limit.
+    for candidate in (raw_socket, getattr(raw_socket, "_sock", None)):
+        if candidate is not None and hasattr(candidate, "settimeout"):
+            with contextlib.suppress(OSError):
+                candidate.settimeout(None)
+
+
+def _delta(after: float | None, before: float | None) -> float | None:
+    if after is None:
+        return None
+    return round(after - (before or 0.0), 4)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _short_error(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else type(error).__name__
+
+
+def iter_managed_containers(client: Any) -> Iterator[Any]:
+    """Harness-labelled containers on the engine."""
+    yield from client.containers.list(all=True, filters={"label": LABEL})
