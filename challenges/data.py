@@ -126,7 +126,9 @@ def generate(challenge: Challenge, seed: int | None = None) -> GeneratedData:
             f"{challenge.path(spec.data.generator)}: generate() failed: {type(error).__name__}: {error}"
         ) from error
     if not isinstance(data, GeneratedData):
-        raise ChallengeError(f"{challenge.id}: generate() must return challenges.data.GeneratedData")
+        raise ChallengeError(
+            f"{challenge.id}: generate() must return challenges.data.GeneratedData"
+        )
     id_column, target = spec.task.id_column, spec.task.target_column
     if target in data.eval_features.columns:
         raise ChallengeError(f"{challenge.id}: eval_features contains the target column {target!r}")
@@ -134,7 +136,9 @@ def generate(challenge: Challenge, seed: int | None = None) -> GeneratedData:
         if id_column not in frame.columns:
             raise ChallengeError(f"{challenge.id}: {name} has no id column {id_column!r}")
     if set(data.eval_labels.columns) != {id_column, target}:
-        raise ChallengeError(f"{challenge.id}: eval_labels must have exactly the columns {id_column!r}, {target!r}")
+        raise ChallengeError(
+            f"{challenge.id}: eval_labels must have exactly the columns {id_column!r}, {target!r}"
+        )
     if not data.eval_features[id_column].is_unique:
         raise ChallengeError(f"{challenge.id}: eval_features ids are not unique")
     return data
@@ -146,7 +150,9 @@ def write_generated(data: GeneratedData, root: Path) -> PreparedData:
         write_csv(frame, prepared.public_dir / name)
     write_csv(data.eval_features, prepared.eval_features_file)
     write_csv(data.eval_labels, prepared.labels_file)
-    prepared.data_card_file.write_text(json.dumps(data.data_card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    prepared.data_card_file.write_text(
+        json.dumps(data.data_card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return prepared
 
 

@@ -51,7 +51,9 @@ def format_validation_error(source: Path, error: ValidationError) -> str:
     for item in error.errors():
         location = ""
         for part in item["loc"]:
-            location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else str(part))
+            location += (
+                f"[{part}]" if isinstance(part, int) else (f".{part}" if location else str(part))
+            )
         message = item["msg"].removeprefix("Value error, ")
         lines.append(f"{source}: {location or '(top level)'}: {message}")
     return "\n".join(lines)
@@ -70,10 +72,13 @@ def load_challenge_file(path: Path) -> Challenge:
         raise ChallengeError(f"{path}: cannot read: {error.strerror}") from error
     except yaml.YAMLError as error:
         raise ChallengeError(
-            f"{path}: invalid YAML: {error}", hint="Check indentation and quoting near the line shown."
+            f"{path}: invalid YAML: {error}",
+            hint="Check indentation and quoting near the line shown.",
         ) from error
     if not isinstance(raw, dict):
-        raise ChallengeError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+        raise ChallengeError(
+            f"{path}: expected a mapping at the top level, got {type(raw).__name__}"
+        )
     try:
         spec = ChallengeSpec.model_validate(raw)
     except ValidationError as error:
@@ -84,10 +89,14 @@ def load_challenge_file(path: Path) -> Challenge:
     challenge = Challenge(spec=spec, directory=path.parent.resolve())
     for field, relative in (("statement", spec.statement), ("data.generator", spec.data.generator)):
         if not challenge.path(relative).is_file():
-            raise ChallengeError(f"{path}: {field}: file {relative!r} does not exist in {path.parent}")
+            raise ChallengeError(
+                f"{path}: {field}: file {relative!r} does not exist in {path.parent}"
+            )
     for index, example in enumerate(spec.examples):
         if not challenge.path(example.path).is_dir():
-            raise ChallengeError(f"{path}: examples[{index}].path: directory {example.path!r} does not exist")
+            raise ChallengeError(
+                f"{path}: examples[{index}].path: directory {example.path!r} does not exist"
+            )
     if path.parent.name != spec.id:
         raise ChallengeError(
             f"{path}: id: {spec.id!r} does not match its directory name {path.parent.name!r}",
@@ -116,7 +125,9 @@ def load_challenge(challenge_id: str, extra_paths: list[Path] | None = None) -> 
     as_path = Path(challenge_id)
     if as_path.suffix in {".yaml", ".yml"} and as_path.is_file():
         return load_challenge_file(as_path)
-    if (as_path / CHALLENGE_FILE).is_file() and ("/" in challenge_id or challenge_id.startswith(".")):
+    if (as_path / CHALLENGE_FILE).is_file() and (
+        "/" in challenge_id or challenge_id.startswith(".")
+    ):
         return load_challenge_file(as_path / CHALLENGE_FILE)
     known = discover(extra_paths)
     if challenge_id not in known:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator,
 
 from sandbox.base import PhaseLimits
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 _ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 _PIN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
 
@@ -34,9 +34,15 @@ class TaskSpec(_Spec):
     """What candidates predict and how it is scored."""
 
     type: TaskType = Field(description="Kind of prediction task.")
-    metric: str = Field(description="Metric name from the metric catalogue (e.g. roc_auc, macro_f1, rmse).")
-    target_column: str = Field(description="Label column in the public training data and hidden labels.")
-    id_column: str = Field("id", description="Row identifier column; predictions are matched on it.")
+    metric: str = Field(
+        description="Metric name from the metric catalogue (e.g. roc_auc, macro_f1, rmse)."
+    )
+    target_column: str = Field(
+        description="Label column in the public training data and hidden labels."
+    )
+    id_column: str = Field(
+        "id", description="Row identifier column; predictions are matched on it."
+    )
     positive_label: str | int | None = Field(
         None, description="Positive class for binary metrics that need one (e.g. f1)."
     )
@@ -58,7 +64,9 @@ class ThresholdsSpec(_Spec):
 class LimitsSpec(_Spec):
     """Resource limits per phase."""
 
-    train: PhaseLimits = Field(default_factory=PhaseLimits, description="Limits of the training phase.")
+    train: PhaseLimits = Field(
+        default_factory=PhaseLimits, description="Limits of the training phase."
+    )
     predict: PhaseLimits = Field(
         default_factory=lambda: PhaseLimits(wall_time_s=300, memory_mb=1024),
         description="Limits of the prediction phase.",
@@ -68,15 +76,23 @@ class LimitsSpec(_Spec):
 class ContractSpec(_Spec):
     """The submission contract candidates implement (see docs/contract.md)."""
 
-    train_entrypoint: str = Field("train.py", description="Script run in the train phase, relative to the repo root.")
-    predict_module: str = Field("predict.py", description="Module defining load(model_dir) and predict(model, frame).")
+    train_entrypoint: str = Field(
+        "train.py", description="Script run in the train phase, relative to the repo root."
+    )
+    predict_module: str = Field(
+        "predict.py", description="Module defining load(model_dir) and predict(model, frame)."
+    )
     writeup: str = Field("WRITEUP.md", description="The candidate's writeup file.")
     required_files: list[str] = Field(
         default_factory=lambda: ["train.py", "predict.py"],
         description="Files that must exist in the submission.",
     )
-    model_dir_mb: PositiveInt = Field(256, description="Size of the model directory carried from train to predict.")
-    latency_samples: PositiveInt = Field(200, description="Single-record predict calls timed after warm-up.")
+    model_dir_mb: PositiveInt = Field(
+        256, description="Size of the model directory carried from train to predict."
+    )
+    latency_samples: PositiveInt = Field(
+        200, description="Single-record predict calls timed after warm-up."
+    )
     warmup_calls: int = Field(5, ge=0, description="Untimed single-record calls before timing.")
 
     @field_validator("train_entrypoint", "predict_module", "writeup")
@@ -112,9 +128,13 @@ class SandboxSpec(_Spec):
 class DataSpec(_Spec):
     """How the challenge's data is generated (reproducibly, from a seed)."""
 
-    generator: str = Field("generate.py", description="Python file in the challenge directory defining generate().")
+    generator: str = Field(
+        "generate.py", description="Python file in the challenge directory defining generate()."
+    )
     seed: int = Field(description="Seed: the same seed gives byte-identical files.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Extra arguments passed to generate().")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Extra arguments passed to generate()."
+    )
 
 
 class GraderSpec(_Spec):
@@ -139,12 +159,20 @@ class ChallengeSpec(_Spec):
     """A work-sample challenge."""
 
     schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this file format.")
-    id: str = Field(pattern=_ID_PATTERN, description="Stable identifier: lowercase, digits, dashes.")
-    version: str = Field(description="Challenge version; bump it when data, thresholds or rubric change.")
+    id: str = Field(
+        pattern=_ID_PATTERN, description="Stable identifier: lowercase, digits, dashes."
+    )
+    version: str = Field(
+        description="Challenge version; bump it when data, thresholds or rubric change."
+    )
     title: str = Field(min_length=3, description="Human title.")
     role: str = Field("ml-engineer", description="Role the challenge assesses.")
-    statement: str = Field("statement.md", description="Candidate-facing markdown file, relative to the challenge.")
-    time_box_hours: float = Field(4.0, gt=0, le=24, description="Suggested time box for candidates.")
+    statement: str = Field(
+        "statement.md", description="Candidate-facing markdown file, relative to the challenge."
+    )
+    time_box_hours: float = Field(
+        4.0, gt=0, le=24, description="Suggested time box for candidates."
+    )
     task: TaskSpec
     thresholds: ThresholdsSpec
     limits: LimitsSpec = Field(default_factory=LimitsSpec)
@@ -152,7 +180,9 @@ class ChallengeSpec(_Spec):
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
     data: DataSpec
     graders: list[GraderSpec] = Field(min_length=1, description="Graders and their weights.")
-    examples: list[ExampleSpec] = Field(default_factory=list, description="Bundled example submissions.")
+    examples: list[ExampleSpec] = Field(
+        default_factory=list, description="Bundled example submissions."
+    )
 
     @model_validator(mode="after")
     def _graders_unique_and_weighted(self) -> ChallengeSpec:

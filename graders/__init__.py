@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from graders.base import Criterion, Evidence, GradeResult, Grader, GraderFactory, GradingContext
+from graders.base import Criterion, Evidence, Grader, GradeResult, GraderFactory, GradingContext
 from harness.registry import Registry
 
 graders: Registry[GraderFactory] = Registry("grader", "harness.graders")

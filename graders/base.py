@@ -19,7 +19,9 @@ class Evidence(BaseModel):
 
     kind: str = Field(description="quote | number | location | text")
     text: str = Field(description="The evidence itself.")
-    source: str | None = Field(None, description="Where it comes from (file:line, metric name, phase).")
+    source: str | None = Field(
+        None, description="Where it comes from (file:line, metric name, phase)."
+    )
 
 
 class Criterion(BaseModel):

@@ -36,9 +36,9 @@ class Registry(Generic[T]):
         """
         existing = self._items.get(name)
         if existing is not None and existing is not item:
-            if getattr(existing, "__qualname__", None) == getattr(item, "__qualname__", object()) and (
-                getattr(existing, "__module__", None) == getattr(item, "__module__", object())
-            ):
+            if getattr(existing, "__qualname__", None) == getattr(
+                item, "__qualname__", object()
+            ) and (getattr(existing, "__module__", None) == getattr(item, "__module__", object())):
                 # The same definition imported twice (e.g. module reloaded): keep the newest.
                 self._items[name] = item
                 return item

@@ -63,8 +63,12 @@ class SubmissionResult(BaseModel):
     grades: list[GradeResult] = Field(default_factory=list)
     metrics: dict[str, float | None] = Field(default_factory=dict)
     total_score: float = Field(0.0, ge=0, le=100, description="Weighted total, 0..100.")
-    flags: list[str] = Field(default_factory=list, description="Red flags gathered from all graders.")
-    timings: dict[str, Any] = Field(default_factory=dict, description="Figures from the predict driver.")
+    flags: list[str] = Field(
+        default_factory=list, description="Red flags gathered from all graders."
+    )
+    timings: dict[str, Any] = Field(
+        default_factory=dict, description="Figures from the predict driver."
+    )
     image: str = Field("", description="Runtime image reference (content-digest tag).")
     harness_version: str
     started_at: str

@@ -37,8 +37,12 @@ class GitInfo(BaseModel):
 
     commit: str = Field(description="Commit that was graded.")
     ref: str | None = Field(None, description="Ref requested with --ref, if any.")
-    dirty: bool = Field(False, description="The local working tree had uncommitted changes (ignored).")
-    commits: list[GitCommit] = Field(default_factory=list, description="History up to the graded commit, newest first.")
+    dirty: bool = Field(
+        False, description="The local working tree had uncommitted changes (ignored)."
+    )
+    commits: list[GitCommit] = Field(
+        default_factory=list, description="History up to the graded commit, newest first."
+    )
 
 
 class Submission(BaseModel):
@@ -53,7 +57,9 @@ class Submission(BaseModel):
     label: str = Field(description="Human-readable name (file or directory name).")
     status: IngestStatus = IngestStatus.ok
     message: str = Field("", description="Why it was rejected or is unsupported.")
-    root: Path | None = Field(None, description="Workspace directory with the files (None if rejected).")
+    root: Path | None = Field(
+        None, description="Workspace directory with the files (None if rejected)."
+    )
     file_count: int = 0
     size_bytes: int = 0
     git: GitInfo | None = None

@@ -26,14 +26,24 @@ class PhaseLimits(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    wall_time_s: PositiveFloat = Field(600, description="Wall-clock limit; the harness kills the container at this point.")
-    memory_mb: PositiveInt = Field(2048, description="Memory limit; swap is limited to the same value (no swap).")
+    wall_time_s: PositiveFloat = Field(
+        600, description="Wall-clock limit; the harness kills the container at this point."
+    )
+    memory_mb: PositiveInt = Field(
+        2048, description="Memory limit; swap is limited to the same value (no swap)."
+    )
     cpus: PositiveFloat = Field(1.0, description="CPU quota in cores.")
     pids: PositiveInt = Field(256, description="Maximum number of processes and threads.")
-    output_bytes: PositiveInt = Field(1_000_000, description="Cap on stdout+stderr; the phase is killed past it.")
+    output_bytes: PositiveInt = Field(
+        1_000_000, description="Cap on stdout+stderr; the phase is killed past it."
+    )
     tmpfs_mb: PositiveInt = Field(256, description="Size of the writable scratch space at /tmp.")
-    file_size_mb: PositiveInt = Field(1024, description="Largest single file the phase may write (RLIMIT_FSIZE).")
-    open_files: PositiveInt = Field(1024, description="Maximum open file descriptors (RLIMIT_NOFILE).")
+    file_size_mb: PositiveInt = Field(
+        1024, description="Largest single file the phase may write (RLIMIT_FSIZE)."
+    )
+    open_files: PositiveInt = Field(
+        1024, description="Maximum open file descriptors (RLIMIT_NOFILE)."
+    )
 
 
 class Mount(BaseModel):
@@ -49,7 +59,9 @@ class Mount(BaseModel):
         description="For writable mounts: the phase is stopped with output_limit when the "
         "directory grows past this size or past max_entries files.",
     )
-    max_entries: PositiveInt = Field(10_000, description="For writable mounts: most files and directories.")
+    max_entries: PositiveInt = Field(
+        10_000, description="For writable mounts: most files and directories."
+    )
 
 
 class PhaseRequest(BaseModel):
@@ -64,7 +76,9 @@ class PhaseRequest(BaseModel):
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
     mounts: list[Mount] = Field(default_factory=list, description="Host directories to bind.")
     limits: PhaseLimits = Field(default_factory=PhaseLimits, description="Resource limits.")
-    cpuset: str | None = Field(None, description="CPUs to pin the phase to (e.g. '1'), for measured phases.")
+    cpuset: str | None = Field(
+        None, description="CPUs to pin the phase to (e.g. '1'), for measured phases."
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="Extra container labels.")
 
 
@@ -82,7 +96,9 @@ class PhaseResult(BaseModel):
     output_truncated: bool = Field(False, description="Output went past the cap and was cut.")
     log_tail: str = Field("", description="Last lines of stdout+stderr, decoded safely.")
     message: str = Field("", description="One-line explanation of the status.")
-    overhead_s: float = Field(0.0, description="Sandbox time around the process (create, start, collect, remove).")
+    overhead_s: float = Field(
+        0.0, description="Sandbox time around the process (create, start, collect, remove)."
+    )
     image: str = Field("", description="Image that ran the phase.")
 
 

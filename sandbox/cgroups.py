@@ -65,14 +65,18 @@ class CgroupPaths:
             return CgroupUsage(peak, cpu, oom)
         peak_file = self.memory / "memory.peak"
         # memory.peak exists from Linux 5.19; older v2 kernels only give the current usage.
-        peak_text = _read(peak_file) if peak_file.exists() else _read(self.memory / "memory.current")
+        peak_text = (
+            _read(peak_file) if peak_file.exists() else _read(self.memory / "memory.current")
+        )
         cpu_usec = _key_value(_read(self.cpu / "cpu.stat")).get("usage_usec", 0)
         oom = _key_value(_read(self.memory / "memory.events")).get("oom_kill", 0)
         return CgroupUsage(int(peak_text), cpu_usec / 1e6, oom)
 
 
 def _v1_dir(root: Path, controller: str, relative: str) -> Path | None:
-    for mount in (controller, "cpu,cpuacct", "cpuacct,cpu") if controller == "cpuacct" else (controller,):
+    for mount in (
+        (controller, "cpu,cpuacct", "cpuacct,cpu") if controller == "cpuacct" else (controller,)
+    ):
         candidate = root / mount / relative
         if candidate.is_dir():
             return candidate

@@ -18,7 +18,15 @@ from sandbox.base import Mount, PhaseLimits, PhaseRequest, PhaseResult, PhaseSta
 Check = Callable[[Sandbox, str, Path], None]
 CHECKS: dict[str, Check] = {}
 
-SMALL = PhaseLimits(wall_time_s=20, memory_mb=256, cpus=1.0, pids=64, output_bytes=200_000, tmpfs_mb=16, file_size_mb=8)
+SMALL = PhaseLimits(
+    wall_time_s=20,
+    memory_mb=256,
+    cpus=1.0,
+    pids=64,
+    output_bytes=200_000,
+    tmpfs_mb=16,
+    file_size_mb=8,
+)
 
 
 def check(function: Check) -> Check:
@@ -27,7 +35,11 @@ def check(function: Check) -> Check:
 
 
 def run_python(
-    sandbox: Sandbox, image: str, code: str, limits: PhaseLimits = SMALL, mounts: list[Mount] | None = None,
+    sandbox: Sandbox,
+    image: str,
+    code: str,
+    limits: PhaseLimits = SMALL,
+    mounts: list[Mount] | None = None,
 ) -> PhaseResult:
     return sandbox.run_phase(
         PhaseRequest(
@@ -51,11 +63,17 @@ def _expect(result: PhaseResult, status: PhaseStatus) -> None:
 
 @check
 def check_runs_and_measures(sandbox: Sandbox, image: str, scratch: Path) -> None:
-    result = run_python(sandbox, image, "b = bytearray(96 * 2**20); b[::4096] = b'x' * len(b[::4096]); print('done')")
+    result = run_python(
+        sandbox,
+        image,
+        "b = bytearray(96 * 2**20); b[::4096] = b'x' * len(b[::4096]); print('done')",
+    )
     _expect(result, PhaseStatus.ok)
     assert result.exit_code == 0
     assert result.log_tail.strip() == "done", result.log_tail
-    assert result.peak_memory_mb is not None and result.peak_memory_mb >= 96, f"peak memory {result.peak_memory_mb}"
+    assert result.peak_memory_mb is not None and result.peak_memory_mb >= 96, (
+        f"peak memory {result.peak_memory_mb}"
+    )
     assert result.cpu_s is not None and result.cpu_s > 0, f"cpu {result.cpu_s}"
     assert result.wall_s > 0
 
@@ -136,14 +154,22 @@ def check_error_keeps_traceback(sandbox: Sandbox, image: str, scratch: Path) -> 
     result = run_python(sandbox, image, "print('starting')\nraise KeyError('plan_typ')")
     _expect(result, PhaseStatus.error)
     assert result.exit_code == 1
-    assert "KeyError: 'plan_typ'" in result.log_tail and "Traceback" in result.log_tail, result.log_tail
+    assert "KeyError: 'plan_typ'" in result.log_tail and "Traceback" in result.log_tail, (
+        result.log_tail
+    )
 
 
 @check
 def check_non_utf8_output_is_decoded(sandbox: Sandbox, image: str, scratch: Path) -> None:
-    result = run_python(sandbox, image, "import sys\nsys.stdout.buffer.write(b'caf\\xe9 \\x1b[31mred\\x00\\n')")
+    result = run_python(
+        sandbox, image, "import sys\nsys.stdout.buffer.write(b'caf\\xe9 \\x1b[31mred\\x00\\n')"
+    )
     _expect(result, PhaseStatus.ok)
-    assert "caf\ufffd" in result.log_tail and "\x1b" not in result.log_tail and "\x00" not in result.log_tail
+    assert (
+        "caf\ufffd" in result.log_tail
+        and "\x1b" not in result.log_tail
+        and "\x00" not in result.log_tail
+    )
 
 
 @check
@@ -203,7 +229,13 @@ for index in range(40):
 time.sleep(5)
 """
     limits = SMALL.model_copy(update={"file_size_mb": 4})
-    result = run_python(sandbox, image, code, limits, [Mount(source=target, target="/out", read_only=False, max_mb=8)])
+    result = run_python(
+        sandbox,
+        image,
+        code,
+        limits,
+        [Mount(source=target, target="/out", read_only=False, max_mb=8)],
+    )
     _expect(result, PhaseStatus.output_limit)
     assert "quota" in result.message
 
@@ -212,12 +244,20 @@ time.sleep(5)
 def check_container_removed(sandbox: Sandbox, image: str, scratch: Path) -> None:
     label = uuid.uuid4().hex[:8]
     sandbox.run_phase(
-        PhaseRequest(name="conformance", image=image, command=["true"], workdir="/tmp", limits=SMALL,
-                     labels={"worksample-harness.test": label})
+        PhaseRequest(
+            name="conformance",
+            image=image,
+            command=["true"],
+            workdir="/tmp",
+            limits=SMALL,
+            labels={"worksample-harness.test": label},
+        )
     )
     client = getattr(sandbox, "client", None)
     if client is not None:
-        left = client.containers.list(all=True, filters={"label": f"worksample-harness.test={label}"})
+        left = client.containers.list(
+            all=True, filters={"label": f"worksample-harness.test={label}"}
+        )
         assert not left, f"containers left behind: {[container.name for container in left]}"
 
 
@@ -230,5 +270,7 @@ def check_read_only_mounts(sandbox: Sandbox, image: str, scratch: Path) -> None:
     code = "print(open('/in/data.txt').read().strip())\nopen('/in/new.txt', 'w')"
     result = run_python(sandbox, image, code, mounts=[Mount(source=source, target="/in")])
     _expect(result, PhaseStatus.error)
-    assert "public" in result.log_tail and "Read-only file system" in result.log_tail, result.log_tail
+    assert "public" in result.log_tail and "Read-only file system" in result.log_tail, (
+        result.log_tail
+    )
     assert not (source / "new.txt").exists()

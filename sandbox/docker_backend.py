@@ -182,14 +182,18 @@ class DockerSandbox:
                 container.reload()
                 pid = int(container.attrs["State"]["Pid"])
             except Exception as error:
-                return self._sandbox_error(request, started, f"could not start the container: {_short_error(error)}")
+                return self._sandbox_error(
+                    request, started, f"could not start the container: {_short_error(error)}"
+                )
             cgroup = CgroupPaths.for_pid(pid)
             before = _safe_read(cgroup)
             result = self._run_command(container, request, state, cgroup, before)
         except KeyboardInterrupt:
             raise
         except Exception as error:  # an engine failure is a sandbox_error, never a crash
-            result = self._sandbox_error(request, started, f"{type(error).__name__}: {_short_error(error)}")
+            result = self._sandbox_error(
+                request, started, f"{type(error).__name__}: {_short_error(error)}"
+            )
         finally:
             if container is not None:
                 self._remove(container)
@@ -197,7 +201,8 @@ class DockerSandbox:
         return result
 
     def _create_container(self, request: PhaseRequest) -> Any:
-        from docker.types import LogConfig, Mount as DockerMount, Ulimit
+        from docker.types import LogConfig, Ulimit
+        from docker.types import Mount as DockerMount
 
         limits = request.limits
         labels = {
@@ -209,7 +214,10 @@ class DockerSandbox:
         }
         mounts = [
             DockerMount(
-                target=mount.target, source=str(mount.source), type="bind", read_only=mount.read_only
+                target=mount.target,
+                source=str(mount.source),
+                type="bind",
+                read_only=mount.read_only,
             )
             for mount in request.mounts
         ]
@@ -257,13 +265,21 @@ class DockerSandbox:
         api = self.client.api
         limits = request.limits
         exec_id = api.exec_create(
-            container.id, request.command, stdout=True, stderr=True, user=f"{SANDBOX_UID}:{SANDBOX_UID}",
-            workdir=request.workdir, environment=request.env,
+            container.id,
+            request.command,
+            stdout=True,
+            stderr=True,
+            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            workdir=request.workdir,
+            environment=request.env,
         )["Id"]
         raw_socket = api.exec_start(exec_id, socket=True)
         exec_started = time.perf_counter()
         reader = threading.Thread(
-            target=_read_frames, args=(raw_socket, state, limits.output_bytes), daemon=True, name="sandbox-reader"
+            target=_read_frames,
+            args=(raw_socket, state, limits.output_bytes),
+            daemon=True,
+            name="sandbox-reader",
         )
         quotas = [mount for mount in request.mounts if not mount.read_only and mount.max_mb]
         monitor = threading.Thread(
@@ -298,8 +314,12 @@ class DockerSandbox:
             status=PhaseStatus.ok,
             exit_code=exit_code,
             wall_s=round(wall, 4),
-            cpu_s=_delta(after.cpu_seconds if after else None, before.cpu_seconds if before else None),
-            peak_memory_mb=round(after.peak_memory_bytes / 2**20, 2) if after and after.peak_memory_bytes else None,
+            cpu_s=_delta(
+                after.cpu_seconds if after else None, before.cpu_seconds if before else None
+            ),
+            peak_memory_mb=round(after.peak_memory_bytes / 2**20, 2)
+            if after and after.peak_memory_bytes
+            else None,
             oom_kills=oom_kills,
             output_bytes=state.output_bytes,
             output_truncated=state.output_overflow,
@@ -341,7 +361,12 @@ class DockerSandbox:
                 owner_pid = int(labels.get(LABEL_OWNER_PID, "0"))
             except ValueError:
                 owner_pid = 0
-            if owner_host == host and owner_pid and _process_alive(owner_pid) and owner_pid != os.getpid():
+            if (
+                owner_host == host
+                and owner_pid
+                and _process_alive(owner_pid)
+                and owner_pid != os.getpid()
+            ):
                 continue
             if owner_pid == os.getpid():
                 continue
@@ -351,7 +376,10 @@ class DockerSandbox:
 
     def list_managed(self) -> list[str]:
         """Names of all harness-labelled containers (for tests and `doctor`)."""
-        return [container.name for container in self.client.containers.list(all=True, filters={"label": LABEL})]
+        return [
+            container.name
+            for container in self.client.containers.list(all=True, filters={"label": LABEL})
+        ]
 
 
 def _classify(
@@ -360,21 +388,33 @@ def _classify(
     if timed_out:
         return PhaseStatus.timeout, f"killed after the {wall_limit:g} s wall-clock limit"
     if state.output_overflow:
-        return PhaseStatus.output_limit, f"output passed the {result.output_bytes} byte cap and the phase was stopped"
+        return (
+            PhaseStatus.output_limit,
+            f"output passed the {result.output_bytes} byte cap and the phase was stopped",
+        )
     if state.quota_breach:
         return PhaseStatus.output_limit, state.quota_breach
     if result.oom_kills:
-        return PhaseStatus.oom, f"out of memory: the OOM killer ended {result.oom_kills} process(es)"
+        return (
+            PhaseStatus.oom,
+            f"out of memory: the OOM killer ended {result.oom_kills} process(es)",
+        )
     if state.reader_error:
         return PhaseStatus.sandbox_error, f"lost the process output: {state.reader_error}"
     if result.exit_code is None:
-        return PhaseStatus.sandbox_error, "the process ended without an exit code (the container stopped)"
+        return (
+            PhaseStatus.sandbox_error,
+            "the process ended without an exit code (the container stopped)",
+        )
     if result.exit_code == 0:
         return PhaseStatus.ok, "exited normally"
     if result.exit_code == 137:
         return PhaseStatus.error, "killed by SIGKILL (exit 137)"
     if result.exit_code > 128:
-        return PhaseStatus.error, f"killed by signal {result.exit_code - 128} (exit {result.exit_code})"
+        return (
+            PhaseStatus.error,
+            f"killed by signal {result.exit_code - 128} (exit {result.exit_code})",
+        )
     return PhaseStatus.error, f"exited with status {result.exit_code}"
 
 

@@ -126,7 +126,9 @@ def debian_mirror() -> str:
 
 
 def _build_debootstrap_base(client: Any, reference: str, progress: Progress) -> Any:
-    debootstrap = shutil.which("debootstrap") or ("/usr/sbin/debootstrap" if Path("/usr/sbin/debootstrap").exists() else None)
+    debootstrap = shutil.which("debootstrap") or (
+        "/usr/sbin/debootstrap" if Path("/usr/sbin/debootstrap").exists() else None
+    )
     if debootstrap is None:
         raise ImageError(
             "no base image, and debootstrap is not installed to build one",
@@ -142,10 +144,21 @@ def _build_debootstrap_base(client: Any, reference: str, progress: Progress) -> 
     work = Path(tempfile.mkdtemp(prefix="harness-rootfs-", dir=_scratch_dir()))
     rootfs = work / "rootfs"
     try:
-        progress(f"building base image with debootstrap ({DEBIAN_SUITE}, {mirror}); this takes about a minute")
+        progress(
+            f"building base image with debootstrap ({DEBIAN_SUITE}, {mirror}); this takes about a minute"
+        )
         completed = subprocess.run(
-            [debootstrap, "--variant=minbase", f"--include={','.join(DEBOOTSTRAP_PACKAGES)}", DEBIAN_SUITE, str(rootfs), mirror],
-            capture_output=True, text=True, check=False,
+            [
+                debootstrap,
+                "--variant=minbase",
+                f"--include={','.join(DEBOOTSTRAP_PACKAGES)}",
+                DEBIAN_SUITE,
+                str(rootfs),
+                mirror,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if completed.returncode != 0:
             tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-8:])
@@ -165,7 +178,10 @@ def _build_debootstrap_base(client: Any, reference: str, progress: Progress) -> 
                 tar.stdout,
                 repository=reference.split(":")[0],
                 tag=reference.split(":")[1],
-                changes=['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["python3"]'],
+                changes=[
+                    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    'CMD ["python3"]',
+                ],
             )
         finally:
             tar.stdout.close()
@@ -196,9 +212,21 @@ def fetch_wheels(packages: tuple[str, ...], destination: Path, progress: Progres
         return
     progress(f"downloading wheels: {', '.join(packages)}")
     command = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--dest", str(destination), "--only-binary=:all:", "--python-version", "3.11",
-        "--implementation", "cp", *[f"--platform={platform}" for platform in WHEEL_PLATFORMS], *packages,
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--dest",
+        str(destination),
+        "--only-binary=:all:",
+        "--python-version",
+        "3.11",
+        "--implementation",
+        "cp",
+        *[f"--platform={platform}" for platform in WHEEL_PLATFORMS],
+        *packages,
     ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
@@ -233,7 +261,9 @@ def ensure_runtime_image(
     return RuntimeImage(reference, base or local_base_reference(), packages, built=True)
 
 
-def _build_runtime(client: Any, base_image: Any, reference: str, packages: tuple[str, ...], wheels: Path) -> None:
+def _build_runtime(
+    client: Any, base_image: Any, reference: str, packages: tuple[str, ...], wheels: Path
+) -> None:
     """Install the wheels in a network-less container from the base and commit it."""
     from docker.types import Mount
 
@@ -279,7 +309,11 @@ def _build_runtime(client: Any, base_image: Any, reference: str, packages: tuple
             repository=repository,
             tag=tag,
             conf={
-                "Labels": {LABEL: "1", f"{LABEL}.packages": " ".join(packages), f"{LABEL}.base": base_image.id},
+                "Labels": {
+                    LABEL: "1",
+                    f"{LABEL}.packages": " ".join(packages),
+                    f"{LABEL}.base": base_image.id,
+                },
                 "Entrypoint": None,
                 "Cmd": ["python3"],
                 "WorkingDir": "/submission",
@@ -291,4 +325,9 @@ def _build_runtime(client: Any, base_image: Any, reference: str, packages: tuple
 
 def _import_name(requirement: str) -> str:
     name = requirement.split("==")[0].strip().lower().replace("-", "_")
-    return {"scikit_learn": "sklearn", "pyyaml": "yaml", "pillow": "PIL", "python_dateutil": "dateutil"}.get(name, name)
+    return {
+        "scikit_learn": "sklearn",
+        "pyyaml": "yaml",
+        "pillow": "PIL",
+        "python_dateutil": "dateutil",
+    }.get(name, name)

@@ -79,7 +79,10 @@ def _as_list(predictions: Any, frame: Any, stage: str) -> tuple[list[Any], list[
     ids = None
     if isinstance(predictions, pd.DataFrame):
         if predictions.shape[1] != 1:
-            raise StageError(stage, f"predict() returned a DataFrame with {predictions.shape[1]} columns; return one value per row")
+            raise StageError(
+                stage,
+                f"predict() returned a DataFrame with {predictions.shape[1]} columns; return one value per row",
+            )
         predictions = predictions.iloc[:, 0]
     if isinstance(predictions, pd.Series):
         # A Series indexed by id is matched on its ids; a default 0..n-1 index is positional.
@@ -92,7 +95,9 @@ def _as_list(predictions: Any, frame: Any, stage: str) -> tuple[list[Any], list[
         try:
             values = list(predictions)
         except TypeError:
-            raise StageError(stage, f"predict() returned {type(predictions).__name__}, not an array-like") from None
+            raise StageError(
+                stage, f"predict() returned {type(predictions).__name__}, not an array-like"
+            ) from None
     if values and isinstance(values[0], list):
         if all(len(row) == 1 for row in values):
             values = [row[0] for row in values]
@@ -133,11 +138,15 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
     raw = _call("predict", module.predict, model, frame.copy())
     timings["batch_s"] = time.perf_counter() - started
     timings["batch_rows"] = len(frame)
-    timings["throughput_rows_per_s"] = len(frame) / timings["batch_s"] if timings["batch_s"] > 0 else None
+    timings["throughput_rows_per_s"] = (
+        len(frame) / timings["batch_s"] if timings["batch_s"] > 0 else None
+    )
     values, ids = _as_list(raw, frame, "predict")
     if ids is None:
         if len(values) != len(frame):
-            raise StageError("predict", f"predict() returned {len(values)} values for {len(frame)} rows")
+            raise StageError(
+                "predict", f"predict() returned {len(values)} values for {len(frame)} rows"
+            )
         ids = expected_ids
 
     samples = min(arguments.latency_samples, len(frame))
@@ -190,7 +199,10 @@ def main() -> int:
         timings = run(arguments)
     except StageError as error:
         trace_tail = "\n".join(error.trace.splitlines()[-30:])
-        _write_json(output / "driver_error.json", {"stage": error.stage, "error": error.message, "traceback": trace_tail})
+        _write_json(
+            output / "driver_error.json",
+            {"stage": error.stage, "error": error.message, "traceback": trace_tail},
+        )
         print(f"[harness] {error.stage} failed: {error.message}", file=sys.stderr)
         if trace_tail:
             print(trace_tail, file=sys.stderr)

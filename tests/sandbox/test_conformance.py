@@ -12,6 +12,8 @@ pytestmark = pytest.mark.docker
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
-def test_docker_backend_conforms(name: str, docker_sandbox, runtime_image: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_docker_backend_conforms(
+    name: str, docker_sandbox, runtime_image: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     tmp_path.chmod(0o755)
     CHECKS[name](docker_sandbox, runtime_image, tmp_path)
