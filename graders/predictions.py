@@ -1,0 +1,130 @@
+"""Validate a candidate's predictions against the hidden ids, on the host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graders.metrics import Metric
+
+MAX_PREDICTIONS_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PredictionCheck:
+    """Aligned predictions, or the precise reason they cannot be scored."""
+
+    ok: bool
+    reason: str
+    values: np.ndarray[Any, Any] | None = None
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """Read a file a sandbox wrote, refusing links, non-regular files and oversized files.
+
+    Raises:
+        ValueError: with the reason, for anything but a small regular file.
+    """
+    import os
+    import stat
+
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ValueError(f"{path.name} was not written") from None
+    except OSError as error:
+        raise ValueError(
+            f"{path.name} cannot be opened safely ({error.strerror}); links are refused"
+        ) from None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        if info.st_nlink != 1:
+            raise ValueError(f"{path.name} is a hard link ({info.st_nlink} names); refused")
+        if info.st_size > max_bytes:
+            raise ValueError(
+                f"{path.name} is {info.st_size} bytes, over the {max_bytes} byte limit"
+            )
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ValueError(f"{path.name} is over the {max_bytes} byte limit")
+        return data
+    finally:
+        os.close(descriptor)
+
+
+def check_predictions(
+    path: Path,
+    expected_ids: pd.Series,
+    id_column: str,
+    metric: Metric,
+    classes: list[Any] | None = None,
+) -> PredictionCheck:
+    """Parse and validate ``path`` (CSV ``id,prediction``) against ``expected_ids``."""
+    try:
+        raw = read_regular_file(path, MAX_PREDICTIONS_BYTES)
+    except ValueError as error:
+        return PredictionCheck(False, str(error))
+    import io
+
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), dtype={id_column: str})
+    except Exception as error:
+        return PredictionCheck(
+            False, f"predictions are not valid CSV: {str(error).splitlines()[0][:200]}"
+        )
+    if list(frame.columns) != [id_column, "prediction"]:
+        return PredictionCheck(
+            False, f"expected columns [{id_column}, prediction], got {list(frame.columns)[:5]}"
+        )
+    expected = expected_ids.astype(str)
+    if len(frame) != len(expected):
+        return PredictionCheck(
+            False, f"{len(frame)} predictions for {len(expected)} evaluation rows"
+        )
+    duplicated = frame[id_column][frame[id_column].duplicated()]
+    if len(duplicated):
+        return PredictionCheck(
+            False, f"{duplicated.nunique()} duplicated ids, e.g. {duplicated.iloc[0]!r}"
+        )
+    missing = set(expected) - set(frame[id_column])
+    if missing:
+        example = sorted(missing)[0]
+        return PredictionCheck(
+            False, f"{len(missing)} evaluation ids have no prediction, e.g. {example!r}"
+        )
+    aligned = frame.set_index(id_column).loc[expected.tolist(), "prediction"]
+    if metric.prediction in ("probability", "value"):
+        values = pd.to_numeric(aligned, errors="coerce")
+        bad = aligned[values.isna()]
+        if len(bad):
+            return PredictionCheck(
+                False, f"{len(bad)} predictions are missing or not numeric, e.g. {bad.iloc[0]!r}"
+            )
+        array = values.to_numpy(dtype=float)
+        if not np.all(np.isfinite(array)):
+            return PredictionCheck(
+                False, f"{int((~np.isfinite(array)).sum())} predictions are infinite"
+            )
+        if metric.prediction == "probability" and (array.min() < 0 or array.max() > 1):
+            return PredictionCheck(
+                False,
+                f"probabilities must lie in [0, 1]; got values from {array.min():.4g} to {array.max():.4g}",
+            )
+        return PredictionCheck(True, "", array)
+    if aligned.isna().any():
+        return PredictionCheck(False, f"{int(aligned.isna().sum())} predicted labels are missing")
+    labels = aligned.astype(str).to_numpy()
+    if classes is not None:
+        known = {str(value) for value in classes}
+        unknown = sorted(set(labels) - known)
+        if unknown:
+            shown = ", ".join(repr(value) for value in unknown[:3])
+            return PredictionCheck(False, f"{len(unknown)} unknown labels predicted: {shown}")
+    return PredictionCheck(True, "", labels)
