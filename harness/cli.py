@@ -1,0 +1,398 @@
+"""The ``harness`` command line (typer + rich).
+
+Harness misuse prints ``Error:``/``Hint:`` lines and exits non-zero; a
+candidate's failure is a result, so ``harness grade`` exits 0 when grading
+completed whatever the candidates' code did.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from harness import __version__
+from harness.errors import HarnessError
+
+app = typer.Typer(
+    name="harness",
+    help="Grade take-home work-sample submissions in hardened Docker sandboxes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+challenge_app = typer.Typer(
+    help="List challenges and print the challenge.yaml schema.", no_args_is_help=True
+)
+sandbox_app = typer.Typer(help="Build sandbox images and clean up leftovers.", no_args_is_help=True)
+result_app = typer.Typer(help="The result.json format.", no_args_is_help=True)
+app.add_typer(challenge_app, name="challenge")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(result_app, name="result")
+
+console = Console()
+error_console = Console(stderr=True, soft_wrap=True)
+_state: dict[str, Any] = {"debug": False}
+
+EXIT_MISUSE = 2
+EXIT_INTERRUPTED = 130
+
+ChallengesPath = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--challenges-path",
+        help="Extra directory of challenges (repeatable; also HARNESS_CHALLENGES_PATH).",
+    ),
+]
+
+
+@contextmanager
+def _handle_errors() -> Iterator[None]:
+    """Turn harness misuse into Error/Hint lines; --debug keeps the traceback."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    except HarnessError as error:
+        if _state["debug"]:
+            error_console.print_exception()
+        for index, line in enumerate(error.message.splitlines()):
+            error_console.print(
+                ("Error: " if index == 0 else "       ") + line, markup=False, highlight=False
+            )
+        if error.hint:
+            error_console.print(f"Hint: {error.hint}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_MISUSE) from None
+    except KeyboardInterrupt:
+        error_console.print(
+            "Interrupted: containers of this run were removed; rerun the command to grade again."
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks for harness errors.")
+    ] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    _state["debug"] = debug
+    if version:
+        console.print(f"worksample-harness {__version__}")
+        raise typer.Exit()
+
+
+# -- grading ---------------------------------------------------------------------------------
+
+
+@app.command()
+def grade(
+    submissions: Annotated[
+        list[str],
+        typer.Argument(help="Directories, git URLs/repos, .zip/.tar.gz archives or .ipynb files."),
+    ],
+    challenge: Annotated[
+        str, typer.Option("--challenge", "-c", help="Challenge id (see `harness challenge list`).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
+        "harness-out"
+    ),
+    ref: Annotated[
+        str | None, typer.Option("--ref", help="Git ref to grade (git submissions).")
+    ] = None,
+    challenges_path: ChallengesPath = None,
+) -> None:
+    """Grade submissions; writes OUT/<submission-id>/result.json and report.html."""
+    with _handle_errors():
+        _check_sources(submissions)
+        _grade_and_summarise(challenge, submissions, out, ref, challenges_path)
+
+
+def _check_sources(sources: list[str]) -> None:
+    from harness.errors import SubmissionError
+
+    for source in sources:
+        if "://" in source or source.startswith("git@"):
+            continue
+        path = Path(source)
+        if not path.exists():
+            raise SubmissionError(
+                f"submission path {source!r} does not exist",
+                hint="Pass a directory, a git URL or repository, a .zip/.tar.gz archive or a .ipynb notebook.",
+            )
+        try:
+            if path.is_dir():
+                next(path.iterdir(), None)
+            else:
+                with path.open("rb"):
+                    pass
+        except PermissionError as error:
+            raise SubmissionError(
+                f"submission path {source!r} is not readable ({error.strerror})",
+                hint="Check the file permissions or run the harness as a user who can read it.",
+            ) from error
+
+
+def _grade_and_summarise(
+    challenge_id: str,
+    sources: list[str],
+    out: Path,
+    ref: str | None,
+    challenges_path: list[Path] | None,
+    labels: dict[str, str] | None = None,
+) -> list[Any]:
+    from harness import pipeline
+
+    session = pipeline.open_session(challenge_id, challenges_path, progress=_status_printer())
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            task = progress.add_task("grading", total=len(sources))
+            current = {"label": ""}
+
+            def on_stage(message: str) -> None:
+                if message.startswith("ingesting "):
+                    current["label"] = (labels or {}).get(
+                        message[len("ingesting ") :], Path(message[len("ingesting ") :]).name
+                    )
+                progress.update(
+                    task,
+                    description=f"{current['label']}: {message.split(' ')[0] if message.startswith('ingesting') else message}",
+                )
+
+            session.progress = on_stage
+            results = pipeline.grade_batch(
+                session,
+                sources,
+                out,
+                ref=ref,
+                on_result=lambda result, path: progress.advance(task),
+            )
+            progress.update(task, description="done")
+    finally:
+        pipeline.close_session(session)
+    _print_summary(results, out, labels)
+    return results
+
+
+def _status_printer() -> Callable[[str], None]:
+    def show(message: str) -> None:
+        console.print(f"[dim]{message}[/dim]")
+
+    return show
+
+
+def _print_summary(results: list[Any], out: Path, labels: dict[str, str] | None) -> None:
+    table = Table(title="Results")
+    for column in ("submission", "id", "status", "metric", "score", "why"):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        metric = result.challenge.metric
+        value = result.metrics.get(metric)
+        table.add_row(
+            (labels or {}).get(result.submission.source, result.submission.label),
+            result.submission.id,
+            _status_markup(result.status.value),
+            f"{metric} {value:.4f}" if isinstance(value, float) else "—",
+            f"{result.total_score:.1f}",
+            result.message if result.status.value != "graded" else "",
+        )
+    console.print(table)
+    console.print(f"Reports ({out.resolve()}):")
+    for result in results:
+        console.print(f"  {out / result.submission.id / 'report.html'}", highlight=False)
+    console.print(f"Index of all reports: {out / 'index.html'}", highlight=False)
+
+
+def _status_markup(status: str) -> str:
+    color = {"graded": "green", "failed": "yellow", "harness_error": "red"}.get(status, "white")
+    return f"[{color}]{status}[/{color}]"
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
+        "harness-out/demo"
+    ),
+    challenge: Annotated[
+        str, typer.Option("--challenge", "-c", help="Bundled challenge to demonstrate.")
+    ] = "churn-tabular",
+) -> None:
+    """Grade the bundled example submissions of the bundled challenge and print where the reports are."""
+    with _handle_errors():
+        from challenges.loader import load_challenge
+
+        loaded = load_challenge(challenge)
+        if not loaded.spec.examples:
+            raise HarnessError(f"challenge {challenge!r} bundles no example submissions")
+        sources = [str(loaded.path(example.path)) for example in loaded.spec.examples]
+        labels = {
+            str(loaded.path(example.path)): f"{example.path} ({example.label})"
+            for example in loaded.spec.examples
+        }
+        console.print(
+            f"Grading {len(sources)} example submissions of [bold]{loaded.spec.title}[/bold]"
+        )
+        _grade_and_summarise(challenge, sources, out, None, None, labels)
+
+
+# -- challenges ----------------------------------------------------------------------------
+
+
+@challenge_app.command("list")
+def challenge_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    challenges_path: ChallengesPath = None,
+) -> None:
+    """List the challenges on the search path."""
+    with _handle_errors():
+        from challenges.loader import list_challenges
+
+        loaded, problems = list_challenges(challenges_path)
+        rows = [
+            {
+                "id": item.spec.id,
+                "version": item.spec.version,
+                "title": item.spec.title,
+                "role": item.spec.role,
+                "metric": item.spec.task.metric,
+                "path": str(item.directory),
+            }
+            for item in loaded
+        ]
+        if as_json:
+            print(json.dumps({"challenges": rows, "errors": problems}, indent=2))
+        else:
+            table = Table(title="Challenges")
+            for column in ("id", "version", "title", "role", "metric", "path"):
+                table.add_column(column)
+            for row in rows:
+                table.add_row(
+                    *(str(row[key]) for key in ("id", "version", "title", "role", "metric", "path"))
+                )
+            console.print(table)
+            for problem in problems:
+                error_console.print(f"Invalid challenge: {problem}", markup=False)
+        if problems:
+            raise typer.Exit(1)
+
+
+@challenge_app.command("schema")
+def challenge_schema() -> None:
+    """Print the JSON Schema of challenge.yaml (generated from the pydantic models)."""
+    from challenges.spec import ChallengeSpec
+
+    print(json.dumps(ChallengeSpec.model_json_schema(), indent=2))
+
+
+@result_app.command("schema")
+def result_schema() -> None:
+    """Print the JSON Schema of result.json."""
+    from harness.result import SubmissionResult
+
+    print(json.dumps(SubmissionResult.model_json_schema(), indent=2))
+
+
+# -- sandbox -------------------------------------------------------------------------------
+
+
+@sandbox_app.command("build")
+def sandbox_build(
+    challenge: Annotated[
+        str | None, typer.Option("--challenge", "-c", help="Build only this challenge's image.")
+    ] = None,
+    challenges_path: ChallengesPath = None,
+) -> None:
+    """Build the base image and the runtime image of each challenge (skipped when up to date)."""
+    with _handle_errors():
+        from challenges.loader import list_challenges, load_challenge
+        from harness.pipeline import ensure_image
+        from sandbox import sandboxes
+
+        targets = (
+            [load_challenge(challenge, challenges_path)]
+            if challenge
+            else list_challenges(challenges_path)[0]
+        )
+        sandbox = sandboxes.get("docker")()
+        sandbox.check()
+        for item in targets:
+            with console.status(f"image for {item.id}") as status:
+                reference = ensure_image(
+                    sandbox, item, progress=lambda message: status.update(message)
+                )
+            console.print(f"{item.id}: [green]{reference}[/green]")
+
+
+@sandbox_app.command("clean")
+def sandbox_clean() -> None:
+    """Remove containers left behind by harness runs that no longer exist."""
+    with _handle_errors():
+        from sandbox import sandboxes
+
+        sandbox = sandboxes.get("docker")()
+        sandbox.check()
+        console.print(f"removed {sandbox.cleanup_stale()} leftover container(s)")
+
+
+# -- doctor --------------------------------------------------------------------------------
+
+
+@app.command()
+def doctor(challenges_path: ChallengesPath = None) -> None:
+    """Check the Docker engine, images and disk space; print the exact fix for each problem."""
+    from harness.doctor import run_checks
+
+    checks = run_checks(challenges_path)
+    failed = 0
+    for check in checks:
+        mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} {check.name}: {check.detail}", highlight=False)
+        if not check.ok:
+            failed += 1
+            console.print(f"      Fix: {check.fix}", markup=False, highlight=False)
+    if failed:
+        console.print(f"{failed} problem(s) found.")
+        raise typer.Exit(1)
+    console.print("Everything needed to grade is in place.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:  # e.g. `harness challenge schema | head`
+        sys.stderr.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""End to end against the real Docker engine: the bundled examples, and a probe that
+hunts for hidden labels from inside both phases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import pipeline
+from harness.result import ResultStatus, SubmissionResult
+from sandbox.base import PhaseStatus
+
+pytestmark = pytest.mark.docker
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "submissions"
+
+
+@pytest.fixture(scope="module")
+def session(docker_sandbox, runtime_image: str) -> Iterator[pipeline.GradingSession]:  # type: ignore[no-untyped-def]
+    opened = pipeline.open_session("churn-tabular")
+    yield opened
+    pipeline.close_session(opened)
+
+
+@pytest.fixture(scope="module")
+def graded(
+    session: pipeline.GradingSession, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, SubmissionResult]:
+    challenge = session.challenge
+    sources = {
+        "reference": str(challenge.path("solutions/reference")),
+        "baseline": str(challenge.path("solutions/baseline")),
+        "crash": str(challenge.path("examples/crashes-in-training")),
+        "probe": str(FIXTURES / "probe"),
+    }
+    out = tmp_path_factory.mktemp("out")
+    results = pipeline.grade_batch(session, list(sources.values()), out)
+    by_source = {result.submission.source: result for result in results}
+    graded = {name: by_source[source] for name, source in sources.items()}
+    graded["__out__"] = out  # type: ignore[assignment]
+    return graded
+
+
+def test_reference_clears_the_target(
+    graded: dict[str, SubmissionResult], session: pipeline.GradingSession
+) -> None:
+    result = graded["reference"]
+    assert result.status is ResultStatus.graded, result.message
+    value = result.metrics["roc_auc"]
+    assert value is not None and value >= session.challenge.spec.thresholds.target
+    assert result.total_score == 100.0
+    assert [phase.status for phase in result.phases] == [PhaseStatus.ok, PhaseStatus.ok]
+    latency = result.timings["latency_ms"]
+    assert latency["n"] == session.challenge.spec.contract.latency_samples
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+    for phase in result.phases:
+        assert phase.peak_memory_mb and phase.peak_memory_mb > 20
+        assert phase.cpu_s and phase.cpu_s > 0
+
+
+def test_baseline_stays_below_the_baseline_threshold(
+    graded: dict[str, SubmissionResult], session: pipeline.GradingSession
+) -> None:
+    result = graded["baseline"]
+    assert result.status is ResultStatus.graded
+    value = result.metrics["roc_auc"]
+    assert value is not None and value < session.challenge.spec.thresholds.baseline
+    assert result.total_score == 0.0
+
+
+def test_crashing_training_is_a_graded_failure_with_its_traceback(
+    graded: dict[str, SubmissionResult],
+) -> None:
+    result = graded["crash"]
+    assert result.status is ResultStatus.failed
+    assert len(result.phases) == 1
+    train = result.phases[0]
+    assert train.status is PhaseStatus.error and train.exit_code == 1
+    assert "Traceback (most recent call last)" in train.log_tail and "KeyError" in train.log_tail
+    assert result.total_score == 0.0
+    assert "no predictions: the train phase ended with error" in result.grades[0].summary
+
+
+def test_hidden_labels_are_absent_from_every_container(graded: dict[str, SubmissionResult]) -> None:
+    result = graded["probe"]
+    assert result.status is ResultStatus.graded, result.message
+    probes = {}
+    for phase in result.phases:
+        line = next(line for line in phase.log_tail.splitlines() if line.startswith("PROBE "))
+        _, name, payload = line.split(" ", 2)
+        probes[name] = json.loads(payload)
+    assert set(probes) == {"train", "predict"}
+    for name, probe in probes.items():
+        assert probe["found"] == [], f"{name} phase found hidden data: {probe['found']}"
+    assert probes["predict"]["eval_header_seen"] and not probes["predict"]["eval_has_target"]
+    assert not probes["train"]["eval_header_seen"], (
+        "evaluation features must only be mounted for predict"
+    )
+
+
+def test_hidden_directory_is_never_mounted(
+    session: pipeline.GradingSession, tmp_path: Path
+) -> None:
+    hidden = session.data.hidden_dir.resolve()
+    requests = [
+        pipeline.train_request(session, tmp_path, tmp_path / "model"),
+        pipeline.predict_request(session, tmp_path, tmp_path / "model", tmp_path / "output"),
+    ]
+    for request in requests:
+        for mount in request.mounts:
+            source = mount.source.resolve()
+            assert not source.is_relative_to(hidden) and not hidden.is_relative_to(source), (
+                request.name,
+                source,
+            )
+            assert not any(
+                path.name == "labels.csv" for path in source.rglob("*") if source != tmp_path
+            )
+    assert any(mount.target == "/data/eval" for mount in requests[1].mounts)
+    assert all(mount.target != "/data/eval" for mount in requests[0].mounts)
+
+
+def test_results_and_reports_are_written(graded: dict[str, SubmissionResult]) -> None:
+    out: Path = graded["__out__"]  # type: ignore[assignment]
+    for name in ("reference", "baseline", "crash"):
+        result = graded[name]
+        directory = out / result.submission.id
+        document = json.loads((directory / "result.json").read_text())
+        assert document["schema_version"] == "1.0"
+        assert document["status"] == result.status.value
+        assert document["submission"]["sha256"].startswith(result.submission.id)
+        assert {
+            "name",
+            "status",
+            "exit_code",
+            "wall_s",
+            "cpu_s",
+            "peak_memory_mb",
+            "log_tail",
+        } <= set(document["phases"][0])
+        assert "<html" in (directory / "report.html").read_text()
+    assert (out / "index.html").is_file()
+
+
+def test_overhead_is_recorded(graded: dict[str, SubmissionResult]) -> None:
+    result = graded["reference"]
+    assert 0 < result.overhead_s < result.wall_s
+
+
+def test_no_containers_are_left_behind(graded: dict[str, SubmissionResult], docker_sandbox) -> None:  # type: ignore[no-untyped-def]
+    assert docker_sandbox.list_managed() == []
+
+
+def test_regrading_the_same_content_gives_the_same_id(
+    session: pipeline.GradingSession, graded: dict[str, SubmissionResult], tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy-of-baseline"
+    shutil.copytree(session.challenge.path("solutions/baseline"), copy)
+    result = pipeline.grade_submission(session, str(copy))
+    assert result.submission.id == graded["baseline"].submission.id
+    assert result.metrics == graded["baseline"].metrics
