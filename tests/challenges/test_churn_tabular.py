@@ -1,0 +1,279 @@
+"""The bundled churn-tabular challenge: spec, reproducible data, and calibrated thresholds.
+
+The calibration test runs the bundled solutions and examples the way the harness does, on the
+host and without Docker: ``python3 train.py`` in a copy of the submission with DATA_DIR and
+MODEL_DIR set, then the harness's predict driver, then ROC AUC against the hidden labels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from challenges import messy
+from challenges.data import GeneratedData, PreparedData, generate, write_generated
+from challenges.loader import Challenge, load_challenge_file
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHALLENGE_FILE = REPO_ROOT / "challenges" / "churn-tabular" / "challenge.yaml"
+PREDICT_DRIVER = REPO_ROOT / "sandbox" / "driver" / "predict_driver.py"
+REFERENCE_MARGIN = 0.02
+PHASE_TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="module")
+def challenge() -> Challenge:
+    return load_challenge_file(CHALLENGE_FILE)
+
+
+@pytest.fixture(scope="module")
+def generated(challenge: Challenge) -> GeneratedData:
+    return generate(challenge)
+
+
+@pytest.fixture(scope="module")
+def prepared(generated: GeneratedData, tmp_path_factory: pytest.TempPathFactory) -> PreparedData:
+    return write_generated(generated, tmp_path_factory.mktemp("churn-data"))
+
+
+def file_bytes(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_spec_loads_with_the_agreed_settings(challenge: Challenge) -> None:
+    spec = challenge.spec
+    assert (spec.id, spec.version, spec.role, spec.time_box_hours) == (
+        "churn-tabular",
+        "1.0.0",
+        "ml-engineer",
+        4,
+    )
+    assert (spec.task.type, spec.task.metric) == ("binary_classification", "roc_auc")
+    assert (spec.task.target_column, spec.task.id_column) == ("churned", "customer_id")
+    assert spec.sandbox.packages == ["numpy==2.3.5", "pandas==2.3.3", "scikit-learn==1.7.2"]
+    assert spec.limits.train.wall_time_s == 300 and spec.limits.train.memory_mb == 1536
+    assert spec.limits.predict.wall_time_s == 180 and spec.limits.predict.memory_mb == 1024
+    assert spec.thresholds.baseline < spec.thresholds.target
+    assert [grader.name for grader in spec.graders] == ["correctness"]
+    for example in spec.examples:
+        directory = challenge.path(example.path)
+        for name in ("train.py", "predict.py", "WRITEUP.md"):
+            assert (directory / name).is_file(), f"{example.path}/{name} is missing"
+    expectations = {example.expect for example in spec.examples}
+    assert {"clears_target", "below_baseline", "between", "train_error"} <= expectations
+
+
+def test_same_seed_gives_byte_identical_files(
+    challenge: Challenge, prepared: PreparedData, tmp_path: Path
+) -> None:
+    again = write_generated(generate(challenge), tmp_path / "again")
+    assert file_bytes(again.root) == file_bytes(prepared.root)
+
+
+def test_other_seed_gives_other_data(
+    challenge: Challenge, prepared: PreparedData, tmp_path: Path
+) -> None:
+    other = write_generated(generate(challenge, seed=challenge.spec.data.seed + 1), tmp_path)
+    assert (other.public_dir / "train.csv").read_bytes() != (
+        prepared.public_dir / "train.csv"
+    ).read_bytes()
+    assert other.labels_file.read_bytes() != prepared.labels_file.read_bytes()
+
+
+def test_splits_are_disjoint_and_hide_the_target(prepared: PreparedData) -> None:
+    train = pd.read_csv(prepared.public_dir / "train.csv")
+    features = pd.read_csv(prepared.eval_features_file)
+    labels = pd.read_csv(prepared.labels_file)
+    assert "churned" in train.columns
+    assert "churned" not in features.columns
+    assert list(labels.columns) == ["customer_id", "churned"]
+    assert set(features.columns) == set(train.columns) - {"churned"}
+    assert not set(train["customer_id"]) & set(features["customer_id"])
+    assert features["customer_id"].is_unique
+    assert set(features["customer_id"]) == set(labels["customer_id"])
+    assert 5500 <= train["customer_id"].nunique() <= 6500
+    assert 2500 <= len(features) <= 3500
+
+
+def test_data_card_lists_every_injected_kind_by_split(prepared: PreparedData) -> None:
+    card = json.loads(prepared.data_card_file.read_text())
+    kinds_by_split: dict[str, set[str]] = {}
+    for injection in card["injections"]:
+        kinds_by_split.setdefault(injection["split"], set()).add(injection["kind"])
+        assert injection["rows_affected"] > 0, injection["description"]
+    assert kinds_by_split["train"] == set(messy.KINDS)
+    assert kinds_by_split["eval"] == set(messy.KINDS) - {
+        messy.DUPLICATES_EXACT,
+        messy.DUPLICATES_NEAR,
+    }
+    assert set(card["kinds"]) == set(messy.KINDS)
+    train = pd.read_csv(prepared.public_dir / "train.csv")
+    assert card["rows"]["train"] == len(train)
+    assert card["rows"]["eval"] == len(pd.read_csv(prepared.labels_file))
+    assert 0.1 < card["churn_rate"]["train"] < 0.4
+
+
+def test_the_mess_is_really_in_the_files(prepared: PreparedData) -> None:
+    train = pd.read_csv(prepared.public_dir / "train.csv")
+    features = pd.read_csv(prepared.eval_features_file)
+    for frame in (train, features):
+        assert frame["plan"].nunique() > 3  # respellings
+        assert frame["satisfaction_score"].isna().any()
+        assert (frame["tenure_months"] < 0).any()
+        assert (frame["last_login_days"] == 99999).any()
+    assert train.duplicated().any()
+    assert train["customer_id"].duplicated().sum() > train.duplicated().sum()  # near copies
+
+
+def test_generation_is_fast(challenge: Challenge) -> None:
+    import time
+
+    started = time.perf_counter()
+    generate(challenge)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_statement_does_not_reveal_the_injected_problems(challenge: Challenge) -> None:
+    statement = challenge.statement_text().lower()
+    assert "real-world messy" in statement
+    for revealing in ("99999", "duplicate", "cents", "enterprize", "sentinel", "outlier"):
+        assert revealing not in statement, revealing
+
+
+# --- calibration ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running one submission gave: the score, or the phase that failed and why."""
+
+    auc: float | None
+    failed_phase: str | None
+    log: str
+
+
+def run_submission(source: Path, data: PreparedData, work: Path) -> Outcome:
+    """Train and predict like the harness, minus the container."""
+    submission, model_dir, output = work / "submission", work / "model", work / "output"
+    shutil.copytree(source, submission)
+    model_dir.mkdir()
+    output.mkdir()
+    before = file_bytes(submission)
+    environment = {
+        **os.environ,
+        "DATA_DIR": str(data.public_dir),
+        "MODEL_DIR": str(model_dir),
+        "TMPDIR": str(work),
+        "PYTHONDONTWRITEBYTECODE": "1",  # the submission root is read-only in the sandbox
+    }
+    train = subprocess.run(
+        [sys.executable, "train.py"],
+        cwd=submission,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=PHASE_TIMEOUT_S,
+    )
+    if train.returncode != 0:
+        return Outcome(None, "train", train.stdout + train.stderr)
+    assert file_bytes(submission) == before, f"{source.name}: train.py wrote into its root"
+    predict = subprocess.run(
+        [
+            sys.executable,
+            str(PREDICT_DRIVER),
+            "--submission",
+            str(submission),
+            "--predict-module",
+            "predict.py",
+            "--model-dir",
+            str(model_dir),
+            "--features",
+            str(data.eval_features_file),
+            "--id-column",
+            "customer_id",
+            "--output",
+            str(output),
+            "--latency-samples",
+            "5",
+            "--warmup",
+            "1",
+        ],
+        cwd=work,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=PHASE_TIMEOUT_S,
+    )
+    if predict.returncode != 0:
+        return Outcome(None, "predict", predict.stdout + predict.stderr)
+    predictions = pd.read_csv(output / "predictions.csv", dtype={"customer_id": str})
+    labels = pd.read_csv(data.labels_file, dtype={"customer_id": str})
+    scored = labels.merge(predictions, on="customer_id", how="left", validate="one_to_one")
+    assert scored["prediction"].notna().all(), f"{source.name}: predictions missing for some ids"
+    assert scored["prediction"].between(0, 1).all(), f"{source.name}: not probabilities"
+    return Outcome(float(roc_auc_score(scored["churned"], scored["prediction"])), None, "")
+
+
+@pytest.fixture(scope="module")
+def outcomes(
+    challenge: Challenge, prepared: PreparedData, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Outcome]:
+    """Every bundled example, run two at a time (the machine has two cores)."""
+    work = tmp_path_factory.mktemp("submissions")
+    paths = [example.path for example in challenge.spec.examples]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            path: pool.submit(
+                run_submission, challenge.path(path), prepared, work / path.replace("/", "-")
+            )
+            for path in paths
+        }
+        return {path: future.result() for path, future in futures.items()}
+
+
+def test_examples_land_where_the_spec_expects(
+    challenge: Challenge, outcomes: dict[str, Outcome]
+) -> None:
+    baseline, target = challenge.spec.thresholds.baseline, challenge.spec.thresholds.target
+    for example in challenge.spec.examples:
+        outcome = outcomes[example.path]
+        if example.expect == "train_error":
+            assert outcome.failed_phase == "train", example.path
+            assert "Traceback" in outcome.log, outcome.log
+            continue
+        assert outcome.auc is not None, (
+            f"{example.path} failed in {outcome.failed_phase}:\n{outcome.log}"
+        )
+        if example.expect == "clears_target":
+            assert outcome.auc >= target, (example.path, outcome.auc)
+        elif example.expect == "between":
+            assert baseline < outcome.auc < target, (example.path, outcome.auc)
+        elif example.expect == "below_baseline":
+            assert outcome.auc < baseline, (example.path, outcome.auc)
+
+
+def test_reference_clears_the_target_with_margin_and_naive_sits_between(
+    challenge: Challenge, outcomes: dict[str, Outcome]
+) -> None:
+    baseline, target = challenge.spec.thresholds.baseline, challenge.spec.thresholds.target
+    reference = outcomes["solutions/reference"].auc
+    trivial = outcomes["solutions/baseline"].auc
+    naive = outcomes["examples/naive"].auc
+    assert reference is not None and trivial is not None and naive is not None
+    assert reference >= target + REFERENCE_MARGIN, reference
+    assert trivial < baseline, trivial
+    assert baseline < naive < target, naive
