@@ -24,16 +24,24 @@ def bare_docker_run(image: str, runs: int) -> list[float]:
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(["docker", "run", "--rm", "--network", "none", image, "true"], check=True, capture_output=True)
+        subprocess.run(
+            ["docker", "run", "--rm", "--network", "none", image, "true"],
+            check=True,
+            capture_output=True,
+        )
         timings.append(time.perf_counter() - started)
     return timings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--challenge", default="churn-tabular")
-    parser.add_argument("--submission", default="solutions/baseline", help="Example path inside the challenge.")
+    parser.add_argument(
+        "--submission", default="solutions/baseline", help="Example path inside the challenge."
+    )
     arguments = parser.parse_args()
 
     session = pipeline.open_session(arguments.challenge)
@@ -59,7 +67,11 @@ def main() -> None:
 
     overheads = [row["overhead_s"] for row in rows]
     summary = {
-        "machine": {"platform": platform.platform(), "cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+            "python": platform.python_version(),
+        },
         "submission": arguments.submission,
         "runs": rows,
         "overhead_median_s": statistics.median(overheads),
@@ -69,10 +81,18 @@ def main() -> None:
         "target_s": 1.0,
     }
     print(f"submission: {arguments.submission} ({rows[0]['phases']} phases), {arguments.runs} runs")
-    print(f"  total grading wall   median {statistics.median(row['total_s'] for row in rows):.3f} s")
-    print(f"  candidate phases     median {statistics.median(row['candidate_s'] for row in rows):.3f} s")
-    print(f"  harness overhead     median {summary['overhead_median_s']:.3f} s  (max {summary['overhead_max_s']:.3f} s, target <= 1.0 s)")
-    print(f"    of which sandbox   median {summary['sandbox_overhead_median_s']:.3f} s (create/start/exec/remove, all phases)")
+    print(
+        f"  total grading wall   median {statistics.median(row['total_s'] for row in rows):.3f} s"
+    )
+    print(
+        f"  candidate phases     median {statistics.median(row['candidate_s'] for row in rows):.3f} s"
+    )
+    print(
+        f"  harness overhead     median {summary['overhead_median_s']:.3f} s  (max {summary['overhead_max_s']:.3f} s, target <= 1.0 s)"
+    )
+    print(
+        f"    of which sandbox   median {summary['sandbox_overhead_median_s']:.3f} s (create/start/exec/remove, all phases)"
+    )
     print(f"  bare docker run true median {summary['bare_docker_run_median_s']:.3f} s")
     output = Path(__file__).resolve().parent / "results" / "overhead.json"
     output.parent.mkdir(exist_ok=True)

@@ -43,7 +43,9 @@ def _python() -> Check:
     from harness import __version__
 
     version = ".".join(map(str, sys.version_info[:3]))
-    return Check("harness", True, f"worksample-harness {__version__} on Python {version} ({sys.executable})")
+    return Check(
+        "harness", True, f"worksample-harness {__version__} on Python {version} ({sys.executable})"
+    )
 
 
 def _engine() -> Check:
