@@ -255,13 +255,12 @@ def demo(
         if not loaded.spec.examples:
             raise HarnessError(f"challenge {challenge!r} bundles no example submissions")
         sources = [str(loaded.path(example.path)) for example in loaded.spec.examples]
-        labels = {
-            str(loaded.path(example.path)): f"{example.path} ({example.label})"
-            for example in loaded.spec.examples
-        }
+        labels = {str(loaded.path(example.path)): example.path for example in loaded.spec.examples}
         console.print(
-            f"Grading {len(sources)} example submissions of [bold]{loaded.spec.title}[/bold]"
+            f"Grading {len(sources)} example submissions of [bold]{loaded.spec.title}[/bold]:"
         )
+        for example in loaded.spec.examples:
+            console.print(f"  {example.path}: {example.label}", highlight=False, markup=False)
         _grade_and_summarise(challenge, sources, out, None, None, labels)
 
 

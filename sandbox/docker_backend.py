@@ -415,7 +415,10 @@ def _classify(
             PhaseStatus.error,
             f"killed by signal {result.exit_code - 128} (exit {result.exit_code})",
         )
-    return PhaseStatus.error, f"exited with status {result.exit_code}"
+    # The last line of output is usually the exception: show it in the one-line summary.
+    lines = [line.strip() for line in result.log_tail.splitlines() if line.strip()]
+    suffix = f": {lines[-1][:200]}" if lines else ""
+    return PhaseStatus.error, f"exited with status {result.exit_code}{suffix}"
 
 
 def _read_frames(raw_socket: Any, state: _PhaseState, cap: int) -> None:
