@@ -34,6 +34,7 @@ HIDDEN = "hidden"
 FEATURES_FILE = "features.csv"
 LABELS_FILE = "labels.csv"
 DATA_CARD_FILE = "data_card.json"
+SLICES_FILE = "slices.json"
 
 
 @dataclass
@@ -48,6 +49,8 @@ class GeneratedData:
     """Hidden evaluation labels: the id column and the target column."""
     data_card: dict[str, Any] = field(default_factory=dict)
     """What was injected into the data, for graders and assessors (never shown to candidates)."""
+    eval_slices: dict[str, list[str]] = field(default_factory=dict)
+    """Named slices of the hidden evaluation set: slice name -> ids (as strings)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,17 @@ class PreparedData:
 
     def data_card(self) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads(self.data_card_file.read_text(encoding="utf-8"))
+        return loaded
+
+    @property
+    def slices_file(self) -> Path:
+        return self.hidden_dir / SLICES_FILE
+
+    def slices(self) -> dict[str, list[str]]:
+        """Slice name -> hidden ids; empty when the challenge declares no slices."""
+        if not self.slices_file.is_file():
+            return {}
+        loaded: dict[str, list[str]] = json.loads(self.slices_file.read_text(encoding="utf-8"))
         return loaded
 
 
@@ -141,6 +155,21 @@ def generate(challenge: Challenge, seed: int | None = None) -> GeneratedData:
         )
     if not data.eval_features[id_column].is_unique:
         raise ChallengeError(f"{challenge.id}: eval_features ids are not unique")
+    declared = {slice_spec.name for slice_spec in spec.slices}
+    produced = set(data.eval_slices)
+    if declared != produced:
+        raise ChallengeError(
+            f"{challenge.spec_file}: slices: the spec declares {sorted(declared)} but generate() "
+            f"produced {sorted(produced)}",
+            hint="Declare every slice the generator produces under `slices:`, and produce each declared one.",
+        )
+    known_ids = set(data.eval_features[id_column].astype(str))
+    for name, ids in data.eval_slices.items():
+        unknown = set(map(str, ids)) - known_ids
+        if unknown:
+            raise ChallengeError(
+                f"{challenge.id}: slice {name!r} names {len(unknown)} ids not in the evaluation set"
+            )
     return data
 
 
@@ -153,6 +182,8 @@ def write_generated(data: GeneratedData, root: Path) -> PreparedData:
     prepared.data_card_file.write_text(
         json.dumps(data.data_card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
+    slices = {name: sorted(map(str, ids)) for name, ids in sorted(data.eval_slices.items())}
+    prepared.slices_file.write_text(json.dumps(slices, indent=2) + "\n", encoding="utf-8")
     return prepared
 
 

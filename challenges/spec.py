@@ -11,7 +11,15 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 from sandbox.base import PhaseLimits
 
@@ -137,6 +145,62 @@ class DataSpec(_Spec):
     )
 
 
+class BudgetSpec(_Spec):
+    """Operational budgets. The performance grader scores each one that is set: full credit
+    within budget, then credit falling with the log of the overrun (5% over keeps most of
+    it, 10x over earns none)."""
+
+    latency_p95_ms: PositiveFloat | None = Field(
+        None, description="Single-record prediction latency, 95th percentile."
+    )
+    latency_p50_ms: PositiveFloat | None = Field(
+        None, description="Single-record prediction latency, median."
+    )
+    model_load_s: PositiveFloat | None = Field(None, description="Time for load(model_dir).")
+    predict_peak_memory_mb: PositiveFloat | None = Field(
+        None, description="Peak memory of the predict phase."
+    )
+    train_wall_s: PositiveFloat | None = Field(None, description="Wall time of the train phase.")
+    train_peak_memory_mb: PositiveFloat | None = Field(
+        None, description="Peak memory of the train phase."
+    )
+    training_cost_usd: PositiveFloat | None = Field(
+        None, description="Cost of one training run under the cost model."
+    )
+    cost_per_million_predictions_usd: PositiveFloat | None = Field(
+        None, description="Cost of a million single-record predictions under the cost model."
+    )
+    blowup_factor: float = Field(
+        10.0, gt=1, description="Overrun factor at which a budget earns no credit."
+    )
+
+
+class CostModelSpec(_Spec):
+    """Prices that turn measured resources into money."""
+
+    cpu_hour_usd: float = Field(0.048, ge=0, description="Price of one CPU core for one hour.")
+    gb_hour_usd: float = Field(0.006, ge=0, description="Price of one GiB of memory for one hour.")
+
+
+class RubricCriterionSpec(_Spec):
+    """A criterion of the writeup rubric, fixed before anyone reads a writeup."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$", description="Stable identifier, e.g. 'evaluation'.")
+    title: str = Field(description="What an assessor reads, e.g. 'Evaluation method'.")
+    description: str = Field("", description="What a good answer covers.")
+    keywords: list[str] = Field(
+        default_factory=list, description="Words and phrases that show the criterion is addressed."
+    )
+    weight: float = Field(1.0, ge=0, description="Relative weight within the writeup grade.")
+
+
+class SliceSpec(_Spec):
+    """A named slice of the hidden evaluation set; metrics are reported per slice."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$", description="Identifier used by the generator.")
+    description: str = Field(description="What the rows in the slice have in common.")
+
+
 class GraderSpec(_Spec):
     """A grader the challenge uses, with its weight in the total."""
 
@@ -179,6 +243,20 @@ class ChallengeSpec(_Spec):
     contract: ContractSpec = Field(default_factory=ContractSpec)
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
     data: DataSpec
+    budgets: BudgetSpec = Field(
+        default_factory=BudgetSpec, description="Latency, memory and cost budgets."
+    )
+    cost_model: CostModelSpec = Field(
+        default_factory=CostModelSpec, description="Prices for the cost figures."
+    )
+    rubric: list[RubricCriterionSpec] = Field(
+        default_factory=list,
+        description="Writeup rubric; empty means the default rubric (approach, data problems, "
+        "evaluation, tradeoffs, limitations, next steps).",
+    )
+    slices: list[SliceSpec] = Field(
+        default_factory=list, description="Named slices of the hidden set."
+    )
     graders: list[GraderSpec] = Field(min_length=1, description="Graders and their weights.")
     examples: list[ExampleSpec] = Field(
         default_factory=list, description="Bundled example submissions."

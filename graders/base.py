@@ -45,9 +45,10 @@ class GradeResult(BaseModel):
     flags: list[str] = Field(default_factory=list, description="Red flags and integrity notes.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GradingContext:
-    """Everything a grader may look at. Hidden data is on the host; graders run on the host."""
+    """Everything a grader may look at. Hidden data is on the host; graders run on the host.
+    Compared by identity, so per-submission caches (``graders.measure``) can key on it."""
 
     challenge: Challenge
     data: PreparedData
@@ -55,7 +56,6 @@ class GradingContext:
     phases: dict[str, PhaseResult]
     predictions_file: Any  # Path | None; Any keeps third-party graders free of harness imports
     timings: dict[str, Any]
-    args: dict[str, Any]
 
 
 Grader = Callable[[GradingContext], GradeResult]

@@ -1,38 +1,48 @@
-"""Correctness: the challenge metric on the hidden evaluation set, mapped to credit."""
+"""Correctness: the challenge metric on the hidden evaluation set, mapped to credit.
+
+The metric, its bootstrap confidence interval and the per-slice values come
+from ``graders.measure``; this grader turns them into credit between the
+challenge's baseline (0) and target (1) and lays out the evidence.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
-
 from graders import grader
 from graders.base import Criterion, Evidence, Grader, GradeResult, GradingContext
-from graders.metrics import credit, get_metric
-from graders.predictions import check_predictions
+from graders.measure import BOOTSTRAP_RESAMPLES, Estimate, measure
+from graders.metrics import credit
 
 NAME = "correctness"
 
 
+def _interval(estimate: Estimate) -> str:
+    if estimate.low is None or estimate.high is None:
+        return ""
+    return f" (95% CI {estimate.low:.4f} to {estimate.high:.4f})"
+
+
 @grader(NAME)
-def correctness() -> Grader:
-    """Score predictions against the hidden labels (read on the host only)."""
+def correctness(bootstrap: int = BOOTSTRAP_RESAMPLES) -> Grader:
+    """Score predictions against the hidden labels (read on the host only).
+
+    Args:
+        bootstrap: bootstrap resamples for confidence intervals (0 turns them off).
+    """
 
     def grade(context: GradingContext) -> GradeResult:
         spec = context.challenge.spec
-        metric = get_metric(spec.task.metric)
         baseline, target = spec.thresholds.baseline, spec.thresholds.target
+        measured = measure(context, bootstrap)
         details: dict[str, object] = {
-            "metric": metric.name,
+            "metric": spec.task.metric,
             "baseline": baseline,
             "target": target,
             "value": None,
         }
-        if context.predictions_file is None:
-            failed = [phase for phase in context.phases.values() if phase.status != "ok"]
-            reason = (
-                f"no predictions: the {failed[0].name} phase ended with {failed[0].status.value}"
-                if failed
-                else "no predictions were produced"
-            )
+        if measured.metric is None:
+            reason = measured.prediction_problem or "no predictions"
+            if reason.startswith("predictions rejected: "):
+                details["rejected"] = reason.removeprefix("predictions rejected: ")
             return GradeResult(
                 grader=NAME,
                 score=0.0,
@@ -47,49 +57,25 @@ def correctness() -> Grader:
                     )
                 ],
             )
-        labels = pd.read_csv(context.data.labels_file, dtype={spec.task.id_column: str})
-        truth = labels[spec.task.target_column]
-        classes = (
-            sorted(truth.astype(str).unique().tolist()) if metric.prediction == "label" else None
+        metric = measured.metric
+        overall = metric.overall
+        earned = credit(overall.value, baseline, target)
+        details.update(
+            value=overall.value,
+            ci_low=overall.low,
+            ci_high=overall.high,
+            credit=earned,
+            rows=overall.rows,
+            slices={
+                name: {
+                    "value": estimate.value,
+                    "ci_low": estimate.low,
+                    "ci_high": estimate.high,
+                    "rows": estimate.rows,
+                }
+                for name, estimate in metric.slices.items()
+            },
         )
-        check = check_predictions(
-            context.predictions_file,
-            labels[spec.task.id_column],
-            spec.task.id_column,
-            metric,
-            classes,
-        )
-        if not check.ok or check.values is None:
-            return GradeResult(
-                grader=NAME,
-                score=0.0,
-                weight=0.0,
-                summary=f"predictions rejected: {check.reason}",
-                details={**details, "rejected": check.reason},
-                criteria=[
-                    Criterion(
-                        name="valid predictions",
-                        score=0.0,
-                        evidence=[Evidence(kind="text", text=check.reason)],
-                    )
-                ],
-            )
-        truth_values = (
-            truth.astype(str).to_numpy() if metric.prediction == "label" else truth.to_numpy()
-        )
-        try:
-            value = metric.compute(truth_values, check.values)
-        except ValueError as error:
-            reason = f"{metric.name} cannot be computed: {error}"
-            return GradeResult(
-                grader=NAME,
-                score=0.0,
-                weight=0.0,
-                summary=reason,
-                details={**details, "rejected": reason},
-            )
-        earned = credit(value, baseline, target)
-        details.update(value=value, credit=earned, rows=len(truth))
         position = (
             "clears the target"
             if earned >= 1.0
@@ -100,7 +86,7 @@ def correctness() -> Grader:
         evidence = [
             Evidence(
                 kind="number",
-                text=f"{metric.name} = {value:.4f} on {len(truth)} hidden rows",
+                text=f"{metric.name} = {overall.value:.4f}{_interval(overall)} on {overall.rows} hidden rows",
                 source="hidden evaluation set",
             ),
             Evidence(
@@ -108,19 +94,35 @@ def correctness() -> Grader:
                 text=f"baseline {baseline:g} -> 0 credit, target {target:g} -> full credit",
             ),
         ]
+        criteria = [
+            Criterion(
+                name="valid predictions",
+                score=1.0,
+                evidence=[Evidence(kind="text", text="ids, row count and values check out")],
+            ),
+            Criterion(name=f"{metric.name} vs thresholds", score=earned, evidence=evidence),
+        ]
+        descriptions = {slice_spec.name: slice_spec.description for slice_spec in spec.slices}
+        for name, estimate in metric.slices.items():
+            criteria.append(
+                Criterion(
+                    name=f"slice: {name}",
+                    score=credit(estimate.value, baseline, target),
+                    evidence=[
+                        Evidence(
+                            kind="number",
+                            text=f"{metric.name} = {estimate.value:.4f}{_interval(estimate)} on {estimate.rows} rows",
+                            source=descriptions.get(name, name),
+                        )
+                    ],
+                )
+            )
         return GradeResult(
             grader=NAME,
             score=earned,
             weight=0.0,
-            summary=f"{metric.name} {value:.4f}: {position} ({earned:.0%} credit)",
-            criteria=[
-                Criterion(
-                    name="valid predictions",
-                    score=1.0,
-                    evidence=[Evidence(kind="text", text="ids, row count and values check out")],
-                ),
-                Criterion(name=f"{metric.name} vs thresholds", score=earned, evidence=evidence),
-            ],
+            summary=f"{metric.name} {overall.value:.4f}{_interval(overall)}: {position} ({earned:.0%} credit)",
+            criteria=criteria,
             details=details,
         )
 

@@ -25,6 +25,7 @@ from typing import Any
 from challenges.data import PreparedData, prepare_data
 from challenges.loader import Challenge, load_challenge
 from graders import GradeResult, GradingContext, graders
+from graders.measure import measure
 from graders.predictions import read_regular_file
 from harness import __version__
 from harness.config import harness_home
@@ -172,7 +173,7 @@ def _grade_ingested(
     if missing:
         message = f"required file(s) missing: {', '.join(missing)} (see the submission contract)"
         result = _result(session, submission, ResultStatus.failed, message, started_at)
-        result.grades = run_graders(session, submission, {}, None, {})
+        result.grades, _ = run_graders(session, submission, {}, None, {})
         result.total_score = total_score(result.grades)
         return result
 
@@ -186,15 +187,13 @@ def _grade_ingested(
     try:
         phases = run_phases(session, submission.root, model_dir, output_dir)
         predictions, timings, driver_error = collect_outputs(phases, output_dir)
-        grades = run_graders(
+        grades, context = run_graders(
             session, submission, {phase.name: phase for phase in phases}, predictions, timings
         )
         status, message = overall_status(phases, driver_error)
         result = _result(session, submission, status, message, started_at)
         result.phases, result.grades, result.timings = phases, grades, timings
-        result.metrics = {
-            name: value for grade in grades for name, value in grade_metrics(grade).items()
-        }
+        result.metrics = measure(context).figures()
         result.flags = [flag for grade in grades for flag in grade.flags]
         result.total_score = total_score(grades)
         if predictions is not None:
@@ -355,13 +354,14 @@ def run_graders(
     phases: dict[str, PhaseResult],
     predictions: Path | None,
     timings: dict[str, Any],
-) -> list[GradeResult]:
-    """Run each grader the challenge lists; a grader that raises is recorded, not fatal."""
+) -> tuple[list[GradeResult], GradingContext]:
+    """Run each grader the challenge lists on one shared context (so they judge the same
+    measurements); a grader that raises is recorded as an error for that grader only."""
+    context = GradingContext(
+        session.challenge, session.data, submission, phases, predictions, timings
+    )
     results = []
     for spec in session.challenge.spec.graders:
-        context = GradingContext(
-            session.challenge, session.data, submission, phases, predictions, timings, spec.args
-        )
         try:
             grade = graders.get(spec.name)(**spec.args)(context)
         except Exception as error:
@@ -378,7 +378,7 @@ def run_graders(
             )
         grade.weight = spec.weight
         results.append(grade)
-    return results
+    return results, context
 
 
 def total_score(grades: Sequence[GradeResult]) -> float:
@@ -387,13 +387,6 @@ def total_score(grades: Sequence[GradeResult]) -> float:
     if weight <= 0:
         return 0.0
     return round(100.0 * sum(grade.score * grade.weight for grade in grades) / weight, 2)
-
-
-def grade_metrics(grade: GradeResult) -> dict[str, float | None]:
-    metric, value = grade.details.get("metric"), grade.details.get("value")
-    if isinstance(metric, str):
-        return {metric: float(value) if isinstance(value, int | float) else None}
-    return {}
 
 
 def overall_status(

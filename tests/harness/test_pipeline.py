@@ -51,6 +51,11 @@ def test_reference_clears_the_target(
     assert result.status is ResultStatus.graded, result.message
     value = result.metrics["roc_auc"]
     assert value is not None and value >= session.challenge.spec.thresholds.target
+    low, high = result.metrics["roc_auc_ci_low"], result.metrics["roc_auc_ci_high"]
+    assert low is not None and high is not None and low < value < high
+    assert (
+        result.metrics["training_cost_usd"] and result.metrics["cost_per_million_predictions_usd"]
+    )
     assert result.total_score == 100.0
     assert [phase.status for phase in result.phases] == [PhaseStatus.ok, PhaseStatus.ok]
     latency = result.timings["latency_ms"]
@@ -163,4 +168,5 @@ def test_regrading_the_same_content_gives_the_same_id(
     shutil.copytree(session.challenge.path("solutions/baseline"), copy)
     result = pipeline.grade_submission(session, str(copy))
     assert result.submission.id == graded["baseline"].submission.id
-    assert result.metrics == graded["baseline"].metrics
+    for key in ("roc_auc", "roc_auc_ci_low", "roc_auc_ci_high"):
+        assert result.metrics[key] == graded["baseline"].metrics[key]

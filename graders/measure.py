@@ -1,0 +1,225 @@
+"""Measurements: the figures graders judge, computed once per submission.
+
+Graders decide what a figure is worth; this module only measures: the
+challenge metric on the hidden set (overall and per slice, with bootstrap
+confidence intervals), prediction latency and throughput from the driver,
+time and memory per phase from the sandbox, and the cost of training and of a
+million predictions under the challenge's cost model.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graders.base import GradingContext
+from graders.metrics import Metric, get_metric
+from graders.predictions import check_predictions
+
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_SEED = 20240611
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A metric value with its bootstrap confidence interval."""
+
+    value: float
+    low: float | None
+    high: float | None
+    rows: int
+
+
+@dataclass(frozen=True)
+class MetricMeasurement:
+    name: str
+    higher_is_better: bool
+    overall: Estimate
+    slices: dict[str, Estimate] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Everything measured about one submission; ``None`` where it could not be measured."""
+
+    metric: MetricMeasurement | None = None
+    prediction_problem: str | None = None
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    latency_p99_ms: float | None = None
+    latency_mean_ms: float | None = None
+    throughput_rows_per_s: float | None = None
+    model_load_s: float | None = None
+    batch_s: float | None = None
+    train_wall_s: float | None = None
+    train_cpu_s: float | None = None
+    train_peak_memory_mb: float | None = None
+    predict_wall_s: float | None = None
+    predict_cpu_s: float | None = None
+    predict_peak_memory_mb: float | None = None
+    training_cost_usd: float | None = None
+    cost_per_million_predictions_usd: float | None = None
+
+    def figures(self) -> dict[str, float | None]:
+        """Flat name -> value, e.g. ``roc_auc``, ``roc_auc[unseen_plan]``, ``latency_p95_ms``."""
+        flat: dict[str, float | None] = {
+            key: value
+            for key, value in asdict(self).items()
+            if key not in ("metric", "prediction_problem")
+        }
+        if self.metric is not None:
+            flat[self.metric.name] = self.metric.overall.value
+            flat[f"{self.metric.name}_ci_low"] = self.metric.overall.low
+            flat[f"{self.metric.name}_ci_high"] = self.metric.overall.high
+            for name, estimate in self.metric.slices.items():
+                flat[f"{self.metric.name}[{name}]"] = estimate.value
+        return flat
+
+
+def bootstrap(
+    metric: Metric,
+    truth: np.ndarray[Any, Any],
+    predicted: np.ndarray[Any, Any],
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> Estimate:
+    """The metric with a percentile bootstrap interval. The seed is fixed, so grading the
+    same predictions twice gives the same interval."""
+    with warnings.catch_warnings():
+        # A resample (or slice) with a single class has no AUC: sklearn warns and returns NaN
+        # or raises depending on the version; either way the value is dropped.
+        warnings.simplefilter("ignore")
+        value = metric.compute(truth, predicted)
+        if not np.isfinite(value):
+            raise ValueError(f"{metric.name} is undefined on these rows (a single class?)")
+        if resamples <= 0 or len(truth) < 2:
+            return Estimate(value, None, None, len(truth))
+        rng = np.random.default_rng(seed)
+        values = []
+        for _ in range(resamples):
+            index = rng.integers(0, len(truth), len(truth))
+            try:
+                resampled = metric.compute(truth[index], predicted[index])
+            except ValueError:
+                continue
+            if np.isfinite(resampled):
+                values.append(resampled)
+    if len(values) < resamples // 2:
+        return Estimate(value, None, None, len(truth))
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return Estimate(value, float(low), float(high), len(truth))
+
+
+def _metric_measurement(
+    context: GradingContext, resamples: int
+) -> tuple[MetricMeasurement | None, str | None]:
+    spec = context.challenge.spec
+    if context.predictions_file is None:
+        failed = [phase for phase in context.phases.values() if phase.status != "ok"]
+        if failed:
+            return (
+                None,
+                f"no predictions: the {failed[0].name} phase ended with {failed[0].status.value}",
+            )
+        return None, "no predictions were produced"
+    metric = get_metric(spec.task.metric)
+    labels = pd.read_csv(context.data.labels_file, dtype={spec.task.id_column: str})
+    ids = labels[spec.task.id_column]
+    truth_column = labels[spec.task.target_column]
+    classes = (
+        sorted(truth_column.astype(str).unique().tolist()) if metric.prediction == "label" else None
+    )
+    check = check_predictions(context.predictions_file, ids, spec.task.id_column, metric, classes)
+    if not check.ok or check.values is None:
+        return None, f"predictions rejected: {check.reason}"
+    truth = (
+        truth_column.astype(str).to_numpy()
+        if metric.prediction == "label"
+        else truth_column.to_numpy()
+    )
+    try:
+        overall = bootstrap(metric, truth, check.values, resamples)
+    except ValueError as error:
+        return None, f"{metric.name} cannot be computed: {error}"
+    slices: dict[str, Estimate] = {}
+    position = {identifier: index for index, identifier in enumerate(ids.astype(str))}
+    for name, slice_ids in context.data.slices().items():
+        rows = np.array(
+            [position[identifier] for identifier in slice_ids if identifier in position], dtype=int
+        )
+        if len(rows) == 0:
+            continue
+        try:
+            slices[name] = bootstrap(metric, truth[rows], check.values[rows], resamples)
+        except ValueError:
+            continue  # e.g. a slice with one class: reported as missing rather than wrong
+    return MetricMeasurement(metric.name, metric.higher_is_better, overall, slices), None
+
+
+_CACHE: weakref.WeakKeyDictionary[GradingContext, dict[int, Measurements]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def measure(context: GradingContext, resamples: int = BOOTSTRAP_RESAMPLES) -> Measurements:
+    """Measure a submission once per grading context: every grader judges the same figures."""
+    cached = _CACHE.setdefault(context, {})
+    if resamples not in cached:
+        cached[resamples] = _measure(context, resamples)
+    return cached[resamples]
+
+
+def _measure(context: GradingContext, resamples: int) -> Measurements:
+    metric, problem = _metric_measurement(context, resamples)
+    timings = context.timings or {}
+    raw_latency = timings.get("latency_ms")
+    latency: dict[str, Any] = raw_latency if isinstance(raw_latency, dict) else {}
+    train, predict = context.phases.get("train"), context.phases.get("predict")
+    cost = context.challenge.spec.cost_model
+
+    training_cost = None
+    if train is not None and train.cpu_s is not None:
+        memory_gb_hours = (train.peak_memory_mb or 0) / 1024 * train.wall_s / 3600
+        training_cost = train.cpu_s / 3600 * cost.cpu_hour_usd + memory_gb_hours * cost.gb_hour_usd
+    per_million = None
+    mean_ms = _number(latency.get("mean"))
+    if mean_ms is not None:
+        # One core busy for the mean single-record latency per call, memory held meanwhile.
+        hours = mean_ms / 1000 * 1_000_000 / 3600
+        memory_gb = (predict.peak_memory_mb or 0) / 1024 if predict is not None else 0
+        per_million = hours * cost.cpu_hour_usd + hours * memory_gb * cost.gb_hour_usd
+
+    return Measurements(
+        metric=metric,
+        prediction_problem=problem,
+        latency_p50_ms=_number(latency.get("p50")),
+        latency_p95_ms=_number(latency.get("p95")),
+        latency_p99_ms=_number(latency.get("p99")),
+        latency_mean_ms=mean_ms,
+        throughput_rows_per_s=_number(timings.get("throughput_rows_per_s")),
+        model_load_s=_number(timings.get("load_s")),
+        batch_s=_number(timings.get("batch_s")),
+        train_wall_s=train.wall_s if train is not None else None,
+        train_cpu_s=train.cpu_s if train is not None else None,
+        train_peak_memory_mb=train.peak_memory_mb if train is not None else None,
+        predict_wall_s=predict.wall_s if predict is not None else None,
+        predict_cpu_s=predict.cpu_s if predict is not None else None,
+        predict_peak_memory_mb=predict.peak_memory_mb if predict is not None else None,
+        training_cost_usd=training_cost,
+        cost_per_million_predictions_usd=per_million,
+    )
+
+
+def _number(value: Any) -> float | None:
+    """A finite float from untrusted driver output, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if np.isfinite(number) else None
