@@ -79,6 +79,10 @@ class LimitsSpec(_Spec):
         default_factory=lambda: PhaseLimits(wall_time_s=300, memory_mb=1024),
         description="Limits of the prediction phase.",
     )
+    tests: PhaseLimits = Field(
+        default_factory=lambda: PhaseLimits(wall_time_s=300, memory_mb=1024),
+        description="Limits of the phase running the candidate's own tests (when a grader asks for it).",
+    )
 
 
 class ContractSpec(_Spec):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -56,6 +56,9 @@ class GradingContext:
     phases: dict[str, PhaseResult]
     predictions_file: Any  # Path | None; Any keeps third-party graders free of harness imports
     timings: dict[str, Any]
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    """Outputs of extra phases graders asked for: ``test_report`` (dict from the harness's
+    pytest plugin), ``repeat_predictions`` (Path of the second train+predict's predictions)."""
 
 
 Grader = Callable[[GradingContext], GradeResult]

@@ -26,7 +26,7 @@ from challenges.data import PreparedData, prepare_data
 from challenges.loader import Challenge, load_challenge
 from graders import GradeResult, GradingContext, graders
 from graders.measure import measure
-from graders.predictions import read_regular_file
+from graders.predictions import MAX_PREDICTIONS_BYTES, read_regular_file
 from harness import __version__
 from harness.config import harness_home
 from harness.fsutil import atomic_write_text, remove_tree
@@ -178,30 +178,48 @@ def _grade_ingested(
         return result
 
     workspace = session.work_root / "runs" / submission.id
-    model_dir, output_dir = workspace / "model", workspace / "output"
-    for directory in (model_dir, output_dir):
-        if directory.exists():
-            remove_tree(directory)
-        prepare_writable_dir(directory)
+    model_dir, output_dir = (
+        _fresh_writable(workspace / "model"),
+        _fresh_writable(workspace / "output"),
+    )
     _make_readable(submission.root)
     try:
         phases = run_phases(session, submission.root, model_dir, output_dir)
         predictions, timings, driver_error = collect_outputs(phases, output_dir)
-        grades, context = run_graders(
-            session, submission, {phase.name: phase for phase in phases}, predictions, timings
-        )
         status, message = overall_status(phases, driver_error)
+        artifacts: dict[str, Any] = {}
+        if status is ResultStatus.graded:
+            extra, artifacts = run_extra_phases(session, submission.root, workspace, model_dir)
+            phases = [*phases, *extra]
+        grades, context = run_graders(
+            session,
+            submission,
+            {phase.name: phase for phase in phases},
+            predictions,
+            timings,
+            artifacts,
+        )
         result = _result(session, submission, status, message, started_at)
         result.phases, result.grades, result.timings = phases, grades, timings
         result.metrics = measure(context).figures()
         result.flags = [flag for grade in grades for flag in grade.flags]
         result.total_score = total_score(grades)
         if predictions is not None:
-            result_dir_predictions = workspace / "predictions.csv"
-            result_dir_predictions.write_bytes(predictions.read_bytes())
+            (workspace / "predictions.csv").write_bytes(
+                read_regular_file(predictions, MAX_PREDICTIONS_BYTES)
+            )
         return result
     finally:
-        remove_tree(model_dir)
+        for leftover in workspace.glob("*"):
+            if leftover.name != "predictions.csv":
+                remove_tree(leftover)
+
+
+def _fresh_writable(directory: Path) -> Path:
+    if directory.exists():
+        remove_tree(directory)
+    prepare_writable_dir(directory)
+    return directory
 
 
 # -- stage 3: the sandbox phases -----------------------------------------------------------
@@ -312,6 +330,114 @@ def run_phases(
     return [train, predict]
 
 
+EXTRA_PHASES = {
+    "tests": "run the submission's own tests with the harness's pytest plugin",
+    "repeat": "train and predict a second time, to compare predictions (reproducibility)",
+}
+
+
+def requested_phases(challenge: Challenge) -> set[str]:
+    """Extra phases the challenge's graders ask for (a grader factory's ``phases``)."""
+    requested: set[str] = set()
+    for spec in challenge.spec.graders:
+        requested |= set(getattr(graders.get(spec.name), "phases", ()))
+    return requested & set(EXTRA_PHASES)
+
+
+def find_tests(submission_root: Path) -> list[str]:
+    """Test files pytest would collect by default (test_*.py, *_test.py)."""
+    found = []
+    for path in sorted(submission_root.rglob("*.py")):
+        relative = path.relative_to(submission_root)
+        if any(part.startswith(".") for part in relative.parts) or path.is_symlink():
+            continue
+        if path.name.startswith("test_") or path.name.endswith("_test.py"):
+            found.append(relative.as_posix())
+    return found
+
+
+def tests_request(
+    session: GradingSession, submission_root: Path, model_dir: Path, output_dir: Path
+) -> PhaseRequest:
+    """The tests phase: pytest with the harness's plugin, which writes outcomes to a file the
+    harness chose; the trained model and public data are readable, nothing else is writable."""
+    limits = session.challenge.spec.limits.tests
+    return PhaseRequest(
+        name="tests",
+        image=session.image,
+        command=[
+            "python3",
+            "-m",
+            "pytest",
+            "-p",
+            "harness_pytest_report",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rN",
+            "--rootdir",
+            SUBMISSION_MOUNT,
+            SUBMISSION_MOUNT,
+        ],
+        workdir=SUBMISSION_MOUNT,
+        env={
+            **_base_env(limits.cpus),
+            "PYTHONPATH": f"{SUBMISSION_MOUNT}:{DRIVER_MOUNT}",
+            "HARNESS_TEST_REPORT": f"{OUTPUT_MOUNT}/test_report.json",
+        },
+        mounts=[
+            Mount(source=submission_root, target=SUBMISSION_MOUNT),
+            Mount(source=session.data.public_dir, target=PUBLIC_DATA_MOUNT),
+            Mount(source=model_dir, target=MODEL_MOUNT),
+            Mount(source=DRIVER_DIR, target=DRIVER_MOUNT),
+            Mount(
+                source=output_dir, target=OUTPUT_MOUNT, read_only=False, max_mb=16, max_entries=100
+            ),
+        ],
+        limits=limits,
+    )
+
+
+def run_extra_phases(
+    session: GradingSession, submission_root: Path, workspace: Path, model_dir: Path
+) -> tuple[list[PhaseResult], dict[str, Any]]:
+    """Run the extra phases graders asked for, after train and predict succeeded."""
+    requested = requested_phases(session.challenge)
+    phases: list[PhaseResult] = []
+    artifacts: dict[str, Any] = {}
+    if "tests" in requested:
+        artifacts["test_files"] = find_tests(submission_root)
+        if artifacts["test_files"]:
+            session.progress("tests phase")
+            output = _fresh_writable(workspace / "tests-output")
+            phases.append(
+                session.sandbox.run_phase(
+                    tests_request(session, submission_root, model_dir, output)
+                )
+            )
+            artifacts["test_report"] = _read_json(output / "test_report.json")
+    if "repeat" in requested:
+        session.progress("repeat phases")
+        model_again = _fresh_writable(workspace / "repeat-model")
+        output_again = _fresh_writable(workspace / "repeat-output")
+        train = session.sandbox.run_phase(
+            train_request(session, submission_root, model_again).model_copy(
+                update={"name": "repeat-train"}
+            )
+        )
+        phases.append(train)
+        if train.status is PhaseStatus.ok:
+            predict = session.sandbox.run_phase(
+                predict_request(session, submission_root, model_again, output_again).model_copy(
+                    update={"name": "repeat-predict"}
+                )
+            )
+            phases.append(predict)
+            if predict.status is PhaseStatus.ok:
+                artifacts["repeat_predictions"] = output_again / "predictions.csv"
+    return phases, artifacts
+
+
 def collect_outputs(
     phases: Sequence[PhaseResult], output_dir: Path
 ) -> tuple[Path | None, dict[str, Any], dict[str, Any] | None]:
@@ -354,11 +480,12 @@ def run_graders(
     phases: dict[str, PhaseResult],
     predictions: Path | None,
     timings: dict[str, Any],
+    artifacts: dict[str, Any] | None = None,
 ) -> tuple[list[GradeResult], GradingContext]:
     """Run each grader the challenge lists on one shared context (so they judge the same
     measurements); a grader that raises is recorded as an error for that grader only."""
     context = GradingContext(
-        session.challenge, session.data, submission, phases, predictions, timings
+        session.challenge, session.data, submission, phases, predictions, timings, artifacts or {}
     )
     results = []
     for spec in session.challenge.spec.graders:
@@ -476,12 +603,14 @@ def write_outputs(
     directory = out_dir / result.submission.id
     directory.mkdir(parents=True, exist_ok=True)
     if session is not None:
-        predictions = session.work_root / "runs" / result.submission.id / "predictions.csv"
+        run_dir = session.work_root / "runs" / result.submission.id
+        predictions = run_dir / "predictions.csv"
         if predictions.is_file():
             atomic_write_text(
                 directory / "predictions.csv",
                 predictions.read_text(encoding="utf-8", errors="replace"),
             )
+        remove_tree(run_dir)
     atomic_write_text(directory / "result.json", result.model_dump_json(indent=2) + "\n")
     write_report(result, directory / "report.html")
     return directory

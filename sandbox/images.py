@@ -39,6 +39,8 @@ DEBIAN_SUITE = "bookworm"
 DEBOOTSTRAP_PACKAGES = ("python3", "python3-pip")
 WHEEL_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
 RECIPE_VERSION = "1"  # bump when the build steps below change
+# Tooling the harness itself runs inside every runtime image (the tests phase).
+HARNESS_PACKAGES = ("pytest==8.4.2",)
 
 Progress = Callable[[str], None]
 
@@ -70,8 +72,44 @@ def local_base_reference() -> str:
     return f"{BASE_REPOSITORY}:{DEBIAN_SUITE}-py311-{_digest(RECIPE_VERSION, DEBIAN_SUITE, *DEBOOTSTRAP_PACKAGES)}"
 
 
+def with_harness_packages(packages: tuple[str, ...]) -> tuple[str, ...]:
+    """The challenge's packages plus the harness's own tooling (a challenge's pin wins)."""
+    names = {_distribution_name(package) for package in packages}
+    extra = tuple(
+        package for package in HARNESS_PACKAGES if _distribution_name(package) not in names
+    )
+    return tuple(packages) + extra
+
+
 def runtime_reference(base_image_id: str, packages: tuple[str, ...]) -> str:
-    return f"{RUNTIME_REPOSITORY}:{_digest(RECIPE_VERSION, base_image_id, *sorted(packages), str(SANDBOX_UID))}"
+    """The tag of the runtime image for a challenge's ``packages`` on a base image."""
+    installed = sorted(with_harness_packages(packages))
+    return f"{RUNTIME_REPOSITORY}:{_digest(RECIPE_VERSION, base_image_id, *installed, str(SANDBOX_UID))}"
+
+
+def wheels_dir(packages: tuple[str, ...]) -> Path:
+    """Where the wheels of a runtime image are cached on the host."""
+    return harness_home() / "wheels" / _digest(*sorted(with_harness_packages(packages)))
+
+
+def installed_distributions(packages: tuple[str, ...]) -> dict[str, str]:
+    """Normalised name -> version of everything installed in the runtime image for
+    ``packages`` (read from the cached wheels), or just the pins when the cache is gone."""
+    found = {
+        _distribution_name(wheel.name.split("-")[0]): wheel.name.split("-")[1]
+        for wheel in wheels_dir(packages).glob("*.whl")
+    }
+    if not found:
+        found = {
+            _distribution_name(package): package.split("==")[1]
+            for package in with_harness_packages(packages)
+        }
+    return found
+
+
+def _distribution_name(requirement: str) -> str:
+    name = re.split(r"[=<>!~;\[ ]", requirement.strip(), maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _image_or_none(client: Any, reference: str) -> Any:
@@ -251,13 +289,11 @@ def ensure_runtime_image(
     reference = runtime_reference(base_image.id, packages)
     if _image_or_none(client, reference) is not None:
         return RuntimeImage(reference, base or local_base_reference(), packages, built=False)
-    wheels = harness_home() / "wheels" / _digest(*sorted(packages))
-    if packages:
-        fetch_wheels(packages, wheels, progress)
-    else:
-        wheels.mkdir(parents=True, exist_ok=True)
+    installed = with_harness_packages(packages)
+    wheels = wheels_dir(packages)
+    fetch_wheels(installed, wheels, progress)
     progress(f"building runtime image {reference}")
-    _build_runtime(client, base_image, reference, packages, wheels)
+    _build_runtime(client, base_image, reference, installed, wheels)
     return RuntimeImage(reference, base or local_base_reference(), packages, built=True)
 
 
