@@ -84,6 +84,11 @@ class Registry(Generic[T]):
             f"group {self.entry_point_group!r}.",
         )
 
+    def reload_entry_points(self) -> None:
+        """Look at installed entry points again (e.g. after a plugin package was installed)."""
+        self._entry_points_loaded = False
+        self._entry_point_errors.clear()
+
     def names(self) -> list[str]:
         self._load_entry_points()
         return sorted(self._items)
