@@ -101,20 +101,47 @@ def bootstrap(
         if resamples <= 0 or len(truth) < 2:
             return Estimate(value, None, None, len(truth))
         rng = np.random.default_rng(seed)
-        values = []
-        for _ in range(resamples):
-            index = rng.integers(0, len(truth), len(truth))
-            try:
-                resampled = metric.compute(truth[index], predicted[index])
-            except ValueError:
-                continue
-            if np.isfinite(resampled):
-                values.append(resampled)
-    if len(values) < resamples // 2:
+        values = _resampled_values(metric, truth, predicted, resamples, rng)
+    if len(values) < min(resamples, LOOP_RESAMPLES) // 2:
         return Estimate(value, None, None, len(truth))
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return Estimate(value, float(low), float(high), len(truth))
+
+
+LOOP_RESAMPLES = 200  # metrics without a vectorised form: fewer, slower resamples
+WEIGHT_BLOCK = 250  # resamples per block, bounding memory (block x rows weights)
+
+
+def _resampled_values(
+    metric: Metric,
+    truth: np.ndarray[Any, Any],
+    predicted: np.ndarray[Any, Any],
+    resamples: int,
+    rng: np.random.Generator,
+) -> list[float]:
+    """Metric values over bootstrap resamples; non-finite ones (a resample with one class)
+    are dropped. Resamples are drawn as multinomial row weights, which is what resampling
+    rows with replacement amounts to, so vectorised metrics score them all at once."""
+    rows = len(truth)
+    if metric.resampled is not None:
+        values: list[float] = []
+        for start in range(0, resamples, WEIGHT_BLOCK):
+            block = min(WEIGHT_BLOCK, resamples - start)
+            weights = rng.multinomial(rows, np.full(rows, 1 / rows), size=block)
+            scored = metric.resampled(truth, predicted, weights)
+            values.extend(float(value) for value in scored if np.isfinite(value))
+        return values
+    values = []
+    for _ in range(min(resamples, LOOP_RESAMPLES)):
+        index = rng.integers(0, rows, rows)
+        try:
+            value = metric.compute(truth[index], predicted[index])
+        except ValueError:
+            continue
+        if np.isfinite(value):
+            values.append(value)
+    return values
 
 
 def _metric_measurement(

@@ -14,17 +14,62 @@ from harness.errors import ChallengeError
 PredictionKind = Literal["probability", "label", "value"]
 
 
+Array = np.ndarray[Any, Any]
+Resampled = Callable[[Array, Array, Array], Array]
+"""(truth, predicted, weights of shape resamples x rows) -> one metric value per resample."""
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
     higher_is_better: bool
     prediction: PredictionKind
-    compute: Callable[[np.ndarray[Any, Any], np.ndarray[Any, Any]], float]
+    compute: Callable[[Array, Array], float]
     description: str
+    resampled: Resampled | None = None
+    """Vectorised form over bootstrap weights; None falls back to a loop of ``compute``."""
+
+
+def _roc_auc_resampled(truth: Array, scores: Array, weights: Array) -> Array:
+    """Weighted Mann-Whitney AUC for every resample at once (ties count half)."""
+    positive = truth == np.max(truth)
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores, sorted_positive = scores[order], positive[order]
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    ordered = weights[:, order].astype(np.float64)
+    positives = np.add.reduceat(ordered * sorted_positive, starts, axis=1)
+    negatives = np.add.reduceat(ordered * ~sorted_positive, starts, axis=1)
+    below = np.cumsum(negatives, axis=1) - negatives
+    pairs = positives.sum(axis=1) * negatives.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result: Array = (positives * (below + 0.5 * negatives)).sum(axis=1) / pairs
+    return result
+
+
+def _weighted_mean(values: Array, weights: Array) -> Array:
+    result: Array = weights @ values / weights.sum(axis=1)
+    return result
+
+
+def _r2_resampled(truth: Array, predicted: Array, weights: Array) -> Array:
+    total = weights.sum(axis=1)
+    mean = weights @ truth / total
+    residual = weights @ (truth - predicted) ** 2
+    spread = weights @ truth**2 - total * mean**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result: Array = 1 - residual / spread
+    return result
 
 
 def _rmse(truth: np.ndarray[Any, Any], predicted: np.ndarray[Any, Any]) -> float:
     return float(np.sqrt(sk.mean_squared_error(truth, predicted)))
+
+
+def _log_loss_terms(truth: Array, probability: Array) -> Array:
+    clipped = np.clip(probability.astype(float), 1e-15, 1 - 1e-15)
+    positive = truth == np.max(truth)
+    terms: Array = -np.where(positive, np.log(clipped), np.log(1 - clipped))
+    return terms
 
 
 METRICS: dict[str, Metric] = {
@@ -36,6 +81,7 @@ METRICS: dict[str, Metric] = {
             "probability",
             lambda t, p: float(sk.roc_auc_score(t, p)),
             "Area under the ROC curve of the positive-class probability.",
+            _roc_auc_resampled,
         ),
         Metric(
             "average_precision",
@@ -50,6 +96,7 @@ METRICS: dict[str, Metric] = {
             "probability",
             lambda t, p: float(sk.log_loss(t, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
             "Binary cross-entropy of the positive-class probability.",
+            lambda t, p, w: _weighted_mean(_log_loss_terms(t, p), w),
         ),
         Metric(
             "accuracy",
@@ -57,6 +104,7 @@ METRICS: dict[str, Metric] = {
             "label",
             lambda t, p: float(sk.accuracy_score(t, p)),
             "Share of correct labels.",
+            lambda t, p, w: _weighted_mean((t == p).astype(float), w),
         ),
         Metric(
             "f1", True, "label", lambda t, p: float(sk.f1_score(t, p)), "F1 of the positive class."
@@ -68,13 +116,21 @@ METRICS: dict[str, Metric] = {
             lambda t, p: float(sk.f1_score(t, p, average="macro")),
             "Unweighted mean F1 over classes.",
         ),
-        Metric("rmse", False, "value", _rmse, "Root mean squared error."),
+        Metric(
+            "rmse",
+            False,
+            "value",
+            _rmse,
+            "Root mean squared error.",
+            lambda t, p, w: np.sqrt(_weighted_mean((t - p) ** 2, w)),
+        ),
         Metric(
             "mae",
             False,
             "value",
             lambda t, p: float(sk.mean_absolute_error(t, p)),
             "Mean absolute error.",
+            lambda t, p, w: _weighted_mean(np.abs(t - p), w),
         ),
         Metric(
             "r2",
@@ -82,6 +138,7 @@ METRICS: dict[str, Metric] = {
             "value",
             lambda t, p: float(sk.r2_score(t, p)),
             "Coefficient of determination.",
+            _r2_resampled,
         ),
     )
 }
