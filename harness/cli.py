@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,11 +124,23 @@ def grade(
         str | None, typer.Option("--ref", help="Git ref to grade (git submissions).")
     ] = None,
     challenges_path: ChallengesPath = None,
+    jobs: Annotated[
+        str,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Submissions graded at once: a number or 'auto' (as many as the host's CPUs and "
+            "memory allow for the challenge's limits). Latency is always measured one at a time.",
+        ),
+    ] = "1",
 ) -> None:
-    """Grade submissions; writes OUT/<submission-id>/result.json and report.html."""
+    """Grade submissions; writes OUT/<submission-id>/result.json and report.html.
+
+    Rerunning the same command after an interruption finishes the batch without grading
+    finished submissions again."""
     with _handle_errors():
         _check_sources(submissions)
-        _grade_and_summarise(challenge, submissions, out, ref, challenges_path)
+        _grade_and_summarise(challenge, submissions, out, ref, challenges_path, jobs=jobs)
 
 
 def _check_sources(sources: list[str]) -> None:
@@ -162,10 +175,12 @@ def _grade_and_summarise(
     ref: str | None,
     challenges_path: list[Path] | None,
     labels: dict[str, str] | None = None,
+    jobs: str = "1",
 ) -> list[Any]:
     from harness import pipeline
 
     session = pipeline.open_session(challenge_id, challenges_path, progress=_status_printer())
+    workers = _resolve_jobs(jobs, session)
     try:
         with Progress(
             SpinnerColumn(),
@@ -177,17 +192,15 @@ def _grade_and_summarise(
             transient=False,
         ) as progress:
             task = progress.add_task("grading", total=len(sources))
-            current = {"label": ""}
+            current: dict[str, str] = {}
 
             def on_stage(message: str) -> None:
+                worker = threading.current_thread().name
                 if message.startswith("ingesting "):
-                    current["label"] = (labels or {}).get(
-                        message[len("ingesting ") :], Path(message[len("ingesting ") :]).name
-                    )
-                progress.update(
-                    task,
-                    description=f"{current['label']}: {message.split(' ')[0] if message.startswith('ingesting') else message}",
-                )
+                    source = message.removeprefix("ingesting ")
+                    current[worker] = (labels or {}).get(source, Path(source).name)
+                    message = "ingesting"
+                progress.update(task, description=f"{current.get(worker, '')}: {message}")
 
             session.progress = on_stage
             results = pipeline.grade_batch(
@@ -196,12 +209,40 @@ def _grade_and_summarise(
                 out,
                 ref=ref,
                 on_result=lambda result, path: progress.advance(task),
+                jobs=workers,
             )
             progress.update(task, description="done")
     finally:
         pipeline.close_session(session)
     _print_summary(results, out, labels)
     return results
+
+
+def _resolve_jobs(jobs: str, session: Any) -> int:
+    """'auto' or a number, capped so concurrent phases' limits fit the host."""
+    from harness.scheduler import auto_jobs
+
+    limits = session.challenge.spec.limits
+    fitting = auto_jobs([limits.train, limits.predict, limits.tests])
+    if jobs == "auto":
+        console.print(f"[dim]grading {fitting} submission(s) at a time[/dim]")
+        return fitting
+    try:
+        requested = int(jobs)
+    except ValueError:
+        raise HarnessError(
+            f"--jobs must be a number or 'auto', not {jobs!r}",
+            hint="For example --jobs 2 or --jobs auto.",
+        ) from None
+    if requested < 1:
+        raise HarnessError("--jobs must be at least 1", hint="For example --jobs 2 or --jobs auto.")
+    if requested > fitting:
+        console.print(
+            f"[yellow]--jobs {requested} would give concurrent phases more CPU or memory than this host has; "
+            f"using {fitting}[/yellow]"
+        )
+        return fitting
+    return requested
 
 
 def _status_printer() -> Callable[[str], None]:

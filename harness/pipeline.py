@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +34,7 @@ from harness.config import harness_home
 from harness.fsutil import atomic_write_text, remove_tree
 from harness.ingest import ingest
 from harness.result import ChallengeInfo, ResultStatus, SubmissionInfo, SubmissionResult
+from harness.scheduler import PhaseScheduler
 from harness.submission import IngestStatus, Submission
 from reports.html import write_index, write_report
 from sandbox import Mount, PhaseRequest, PhaseResult, PhaseStatus, Sandbox, sandboxes
@@ -47,6 +50,7 @@ MODEL_MOUNT = "/model"
 OUTPUT_MOUNT = "/output"
 DRIVER_MOUNT = "/harness"
 OUTPUT_QUOTA_MB = 256
+RESULT_FILE = "result.json"
 TIMINGS_MAX_BYTES = 4 * 1024 * 1024
 
 
@@ -60,6 +64,22 @@ class GradingSession:
     image: str
     work_root: Path
     progress: Progress = field(default=lambda message: None)
+    scheduler: PhaseScheduler = field(init=False)
+
+    def __post_init__(self) -> None:
+        primary = self.sandbox
+
+        def make_sandbox() -> Sandbox:
+            # Worker threads get their own backend instance; the main thread keeps the first.
+            if threading.current_thread() is threading.main_thread():
+                return primary
+            return type(primary)()
+
+        self.scheduler = PhaseScheduler(make_sandbox)
+
+    def run_phase(self, request: PhaseRequest) -> PhaseResult:
+        """Run a phase through the scheduler (CPU placement, measured phases one at a time)."""
+        return self.scheduler.run(request)
 
 
 # -- stage 1: load the challenge -------------------------------------------------------------
@@ -90,6 +110,7 @@ def open_session(
     if removed:
         progress(f"removed {removed} container(s) left by an interrupted run")
     image = ensure_image(sandbox, challenge, progress, build=build_images)
+    remove_stale_workspaces(harness_home() / "work")
     work_root = harness_home() / "work" / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     work_root.mkdir(parents=True, exist_ok=True)
     return GradingSession(challenge, data, sandbox, image, work_root, progress)
@@ -139,10 +160,16 @@ def grade_submission(
     session: GradingSession, source: str, ref: str | None = None
 ) -> SubmissionResult:
     """Ingest, run, grade one submission. Never raises for candidate failures."""
-    started_at = _now()
-    started = time.perf_counter()
+    started_at, started = _now(), time.perf_counter()
     session.progress(f"ingesting {source}")
     submission = ingest(source, session.work_root / "submissions", ref=ref)
+    return grade_ingested(session, submission, started_at, started)
+
+
+def grade_ingested(
+    session: GradingSession, submission: Submission, started_at: str, started: float
+) -> SubmissionResult:
+    """Run and grade an ingested submission, then drop its workspace copy."""
     try:
         result = _grade_ingested(session, submission, started_at)
     finally:
@@ -320,13 +347,11 @@ def run_phases(
 ) -> list[PhaseResult]:
     """Train, then (only if training succeeded) predict, each in a fresh container."""
     session.progress("train phase")
-    train = session.sandbox.run_phase(train_request(session, submission_root, model_dir))
+    train = session.run_phase(train_request(session, submission_root, model_dir))
     if train.status is not PhaseStatus.ok:
         return [train]
     session.progress("predict phase")
-    predict = session.sandbox.run_phase(
-        predict_request(session, submission_root, model_dir, output_dir)
-    )
+    predict = session.run_phase(predict_request(session, submission_root, model_dir, output_dir))
     return [train, predict]
 
 
@@ -411,23 +436,21 @@ def run_extra_phases(
             session.progress("tests phase")
             output = _fresh_writable(workspace / "tests-output")
             phases.append(
-                session.sandbox.run_phase(
-                    tests_request(session, submission_root, model_dir, output)
-                )
+                session.run_phase(tests_request(session, submission_root, model_dir, output))
             )
             artifacts["test_report"] = _read_json(output / "test_report.json")
     if "repeat" in requested:
         session.progress("repeat phases")
         model_again = _fresh_writable(workspace / "repeat-model")
         output_again = _fresh_writable(workspace / "repeat-output")
-        train = session.sandbox.run_phase(
+        train = session.run_phase(
             train_request(session, submission_root, model_again).model_copy(
                 update={"name": "repeat-train"}
             )
         )
         phases.append(train)
         if train.status is PhaseStatus.ok:
-            predict = session.sandbox.run_phase(
+            predict = session.run_phase(
                 predict_request(session, submission_root, model_again, output_again).model_copy(
                     update={"name": "repeat-predict"}
                 )
@@ -599,7 +622,8 @@ def harness_error_result(
 def write_outputs(
     result: SubmissionResult, out_dir: Path, session: GradingSession | None = None
 ) -> Path:
-    """Write ``<out>/<id>/result.json`` and ``report.html`` atomically; return the directory."""
+    """Write ``<out>/<id>/`` atomically file by file, ``result.json`` last: its presence
+    means the submission is finished (a resumed batch skips it)."""
     directory = out_dir / result.submission.id
     directory.mkdir(parents=True, exist_ok=True)
     if session is not None:
@@ -611,9 +635,29 @@ def write_outputs(
                 predictions.read_text(encoding="utf-8", errors="replace"),
             )
         remove_tree(run_dir)
-    atomic_write_text(directory / "result.json", result.model_dump_json(indent=2) + "\n")
     write_report(result, directory / "report.html")
+    atomic_write_text(directory / RESULT_FILE, result.model_dump_json(indent=2) + "\n")
     return directory
+
+
+def finished_result(
+    session: GradingSession, out_dir: Path, submission_id: str
+) -> SubmissionResult | None:
+    """A complete earlier result for this submission and challenge version, if any.
+    Harness errors are not final: they are graded again."""
+    path = out_dir / submission_id / RESULT_FILE
+    if not path.is_file():
+        return None
+    try:
+        result = SubmissionResult.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return None  # unreadable or from an incompatible version: grade again
+    spec = session.challenge.spec
+    if (result.challenge.id, result.challenge.version) != (spec.id, spec.version):
+        return None
+    if result.status is ResultStatus.harness_error:
+        return None
+    return result
 
 
 def grade_batch(
@@ -622,13 +666,51 @@ def grade_batch(
     out_dir: Path,
     ref: str | None = None,
     on_result: Callable[[SubmissionResult, Path], None] = lambda result, path: None,
+    jobs: int = 1,
 ) -> list[SubmissionResult]:
-    """Grade each submission in turn; write each result as soon as it exists, then an index."""
-    results: list[SubmissionResult] = []
-    for source in sources:
-        started_at = _now()
+    """Grade every source, ``jobs`` at a time, writing each result as soon as it exists.
+
+    Resumable: a submission whose result is already in ``out_dir`` (same content, same
+    challenge version) is not graded again, so rerunning an interrupted batch finishes it.
+    The same content given twice is graded once. Returns results in the order of ``sources``.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    session.scheduler.jobs = max(1, jobs)
+    claimed: dict[str, threading.Event] = {}
+    claims_lock = threading.Lock()
+    cancelled = threading.Event()
+    results: list[SubmissionResult | None] = [None] * len(sources)
+
+    def one(index: int, source: str) -> None:
+        if cancelled.is_set():
+            return
+        started_at, started = _now(), time.perf_counter()
         try:
-            result = grade_submission(session, source, ref=ref)
+            session.progress(f"ingesting {source}")
+            submission = ingest(
+                source, session.work_root / "submissions" / f"slot-{index}", ref=ref
+            )
+            with claims_lock:
+                first = submission.id not in claimed
+                done = claimed.setdefault(submission.id, threading.Event())
+            if not first:
+                done.wait()  # the same content is being (or was) graded by another worker
+            earlier = finished_result(session, out_dir, submission.id)
+            if earlier is not None:
+                if submission.root is not None:
+                    remove_tree(submission.root)
+                session.progress(f"already graded: {submission.label} ({submission.id})")
+                results[index] = earlier
+                on_result(earlier, out_dir / submission.id)
+                done.set()
+                return
+            try:
+                result = grade_ingested(session, submission, started_at, started)
+                if cancelled.is_set():
+                    return  # phases were stopped by the interruption: nothing of this is a result
+                directory = write_outputs(result, out_dir, session)
+            finally:
+                done.set()
         except KeyboardInterrupt:
             raise
         except Exception as error:
@@ -637,13 +719,63 @@ def grade_batch(
             if isinstance(error, HarnessError) and not _is_candidate_specific(error):
                 raise
             result = harness_error_result(session, source, error, started_at)
-        directory = write_outputs(result, out_dir, session)
-        results.append(result)
+            directory = write_outputs(result, out_dir, session)
+        results[index] = result
         on_result(result, directory)
+
+    if session.scheduler.jobs == 1:
+        for index, source in enumerate(sources):
+            one(index, source)
+    else:
+        with ThreadPoolExecutor(
+            max_workers=session.scheduler.jobs, thread_name_prefix="grader"
+        ) as pool:
+            for future in [pool.submit(one, index, source) for index, source in enumerate(sources)]:
+                future.result()
+    finished = [result for result in results if result is not None]
     write_index(
-        results, out_dir / "index.html", title=f"{session.challenge.spec.title}: grading results"
+        finished, out_dir / "index.html", title=f"{session.challenge.spec.title}: grading results"
     )
-    return results
+    return finished
+
+
+def stop_own_containers(session: GradingSession) -> None:
+    """Remove every container this harness process started (used on interruption)."""
+    from sandbox.docker_backend import LABEL, LABEL_OWNER_PID
+
+    client = getattr(session.sandbox, "client", None)
+    if client is None:
+        return
+    try:
+        owned = client.containers.list(
+            all=True, filters={"label": [LABEL, f"{LABEL_OWNER_PID}={os.getpid()}"]}
+        )
+    except Exception:
+        return
+    for container in owned:
+        try:
+            container.remove(force=True)
+        except Exception:
+            continue
+
+
+def remove_stale_workspaces(root: Path) -> int:
+    """Delete work directories of harness processes that no longer run (a killed batch)."""
+    removed = 0
+    for directory in root.glob("*-*") if root.is_dir() else []:
+        pid_text = directory.name.split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        remove_tree(directory)
+        removed += 1
+    return removed
 
 
 def _is_candidate_specific(error: Exception) -> bool:

@@ -156,7 +156,14 @@ def test_overhead_is_recorded(graded: dict[str, SubmissionResult]) -> None:
 
 
 def test_no_containers_are_left_behind(graded: dict[str, SubmissionResult], docker_sandbox) -> None:  # type: ignore[no-untyped-def]
-    assert docker_sandbox.list_managed() == []
+    import os
+
+    from sandbox.docker_backend import LABEL, LABEL_OWNER_PID
+
+    owned = docker_sandbox.client.containers.list(
+        all=True, filters={"label": [LABEL, f"{LABEL_OWNER_PID}={os.getpid()}"]}
+    )
+    assert owned == []
 
 
 def test_regrading_the_same_content_gives_the_same_id(
