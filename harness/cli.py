@@ -181,6 +181,7 @@ def _grade_and_summarise(
 
     session = pipeline.open_session(challenge_id, challenges_path, progress=_status_printer())
     workers = _resolve_jobs(jobs, session)
+    run_started = pipeline.now()
     try:
         with Progress(
             SpinnerColumn(),
@@ -214,6 +215,11 @@ def _grade_and_summarise(
             progress.update(task, description="done")
     finally:
         pipeline.close_session(session)
+    earlier = [result for result in results if result.started_at < run_started]
+    if earlier:
+        console.print(
+            f"{len(earlier)} submission(s) already graded by an earlier run of this batch were not graded again."
+        )
     _print_summary(results, out, labels)
     return results
 

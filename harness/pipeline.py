@@ -160,7 +160,7 @@ def grade_submission(
     session: GradingSession, source: str, ref: str | None = None
 ) -> SubmissionResult:
     """Ingest, run, grade one submission. Never raises for candidate failures."""
-    started_at, started = _now(), time.perf_counter()
+    started_at, started = now(), time.perf_counter()
     session.progress(f"ingesting {source}")
     submission = ingest(source, session.work_root / "submissions", ref=ref)
     return grade_ingested(session, submission, started_at, started)
@@ -178,7 +178,7 @@ def grade_ingested(
     result.wall_s = round(time.perf_counter() - started, 4)
     candidate_time = sum(phase.wall_s for phase in result.phases)
     result.overhead_s = round(max(0.0, result.wall_s - candidate_time), 4)
-    result.finished_at = _now()
+    result.finished_at = now()
     return result
 
 
@@ -684,7 +684,7 @@ def grade_batch(
     def one(index: int, source: str) -> None:
         if cancelled.is_set():
             return
-        started_at, started = _now(), time.perf_counter()
+        started_at, started = now(), time.perf_counter()
         try:
             session.progress(f"ingesting {source}")
             submission = ingest(
@@ -807,5 +807,5 @@ def _make_readable(root: Path) -> None:
     root.chmod(root.stat().st_mode | 0o755)
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
