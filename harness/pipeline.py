@@ -100,8 +100,7 @@ def open_session(
         HarnessError: unknown or invalid challenge, engine unavailable, image build failure.
     """
     challenge = load_challenge(challenge_id, challenges_path)
-    for spec in challenge.spec.graders:
-        graders.get(spec.name)  # unknown graders fail now, not after the first submission
+    check_graders(challenge)
     progress(f"preparing data for {challenge.id}")
     data = prepare_data(challenge)
     sandbox = sandboxes.get(sandbox_name)()
@@ -114,6 +113,31 @@ def open_session(
     work_root = harness_home() / "work" / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     work_root.mkdir(parents=True, exist_ok=True)
     return GradingSession(challenge, data, sandbox, image, work_root, progress)
+
+
+def check_graders(challenge: Challenge) -> None:
+    """Build each grader once with the challenge's args, so an unknown grader or a bad
+    argument fails before any submission runs (not as an error on every one).
+
+    Raises:
+        HarnessError: naming the grader and the problem.
+    """
+    from harness.errors import ChallengeError, HarnessError
+
+    for index, spec in enumerate(challenge.spec.graders):
+        factory = graders.get(spec.name)
+        try:
+            factory(**spec.args)
+        except HarnessError as error:
+            raise ChallengeError(
+                f"{challenge.spec_file}: graders[{index}] ({spec.name}): {error.message}",
+                hint=error.hint,
+            ) from error
+        except TypeError as error:
+            raise ChallengeError(
+                f"{challenge.spec_file}: graders[{index}].args: {spec.name} does not accept these arguments: {error}",
+                hint=f"See the docstring of the {spec.name!r} grader for its arguments.",
+            ) from error
 
 
 def ensure_image(
@@ -532,11 +556,13 @@ def run_graders(
 
 
 def total_score(grades: Sequence[GradeResult]) -> float:
-    """Weighted mean of grader scores on 0..100; weights come from the challenge."""
-    weight = sum(grade.weight for grade in grades)
+    """Weighted mean of grader scores on 0..100; weights come from the challenge. A grade
+    that is ``not_applicable`` judged nothing and is left out (a grader *error* counts as 0)."""
+    counted = [grade for grade in grades if grade.status != "not_applicable"]
+    weight = sum(grade.weight for grade in counted)
     if weight <= 0:
         return 0.0
-    return round(100.0 * sum(grade.score * grade.weight for grade in grades) / weight, 2)
+    return round(100.0 * sum(grade.score * grade.weight for grade in counted) / weight, 2)
 
 
 def overall_status(

@@ -133,3 +133,24 @@ def test_rejected_archives_are_results_not_errors(
     assert result.status is ResultStatus.rejected
     assert "evil.txt" in result.message
     assert not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_not_applicable_grades_are_left_out_of_the_total() -> None:
+    grades = [
+        GradeResult(grader="a", score=0.8, weight=1.0),
+        GradeResult(grader="b", score=0.0, weight=1.0, status="not_applicable"),
+        GradeResult(grader="c", score=0.0, weight=1.0, status="error"),
+    ]
+    assert pipeline.total_score(grades) == 40.0
+
+
+def test_bad_grader_arguments_fail_before_any_submission(churn_challenge: Challenge) -> None:
+    from harness.errors import ChallengeError
+
+    spec = churn_challenge.spec.model_copy(
+        update={"graders": [GraderSpec(name="correctness", weight=1.0, args={"bootstrapp": 10})]}
+    )
+    with pytest.raises(
+        ChallengeError, match=r"graders\[0\]\.args: correctness does not accept these arguments"
+    ):
+        pipeline.check_graders(churn_challenge.model_copy(update={"spec": spec}))
