@@ -33,6 +33,7 @@ from harness import __version__
 from harness.config import harness_home
 from harness.fsutil import atomic_write_text, remove_tree
 from harness.ingest import ingest
+from harness.integrity import inspect_submission, write_similarity
 from harness.result import ChallengeInfo, ResultStatus, SubmissionInfo, SubmissionResult
 from harness.scheduler import PhaseScheduler
 from harness.submission import IngestStatus, Submission
@@ -224,6 +225,10 @@ def _grade_ingested(
     if missing:
         message = f"required file(s) missing: {', '.join(missing)} (see the submission contract)"
         result = _result(session, submission, ResultStatus.failed, message, started_at)
+        result.integrity = inspect_submission(
+            submission.root, session.challenge.spec.contract.writeup, [], None
+        )
+        result.flags = result.integrity.notes()
         result.grades, _ = run_graders(session, submission, {}, None, {})
         result.total_score = total_score(result.grades)
         return result
@@ -253,7 +258,13 @@ def _grade_ingested(
         result = _result(session, submission, status, message, started_at)
         result.phases, result.grades, result.timings = phases, grades, timings
         result.metrics = measure(context).figures()
-        result.flags = [flag for grade in grades for flag in grade.flags]
+        result.integrity = inspect_submission(
+            submission.root, session.challenge.spec.contract.writeup, phases, output_dir
+        )
+        result.flags = [
+            *(flag for grade in grades for flag in grade.flags),
+            *result.integrity.notes(),
+        ]
         result.total_score = total_score(grades)
         if predictions is not None:
             (workspace / "predictions.csv").write_bytes(
@@ -759,10 +770,28 @@ def grade_batch(
             for future in [pool.submit(one, index, source) for index, source in enumerate(sources)]:
                 future.result()
     finished = [result for result in results if result is not None]
+    cohort = load_results(out_dir, session.challenge.spec.id)
+    pairs = write_similarity(cohort, out_dir / "similarity.json")
     write_index(
-        finished, out_dir / "index.html", title=f"{session.challenge.spec.title}: grading results"
+        finished,
+        out_dir / "index.html",
+        title=f"{session.challenge.spec.title}: grading results",
+        similar_pairs=pairs,
     )
     return finished
+
+
+def load_results(out_dir: Path, challenge_id: str) -> list[SubmissionResult]:
+    """Every readable result for ``challenge_id`` in an output directory (the cohort)."""
+    results = []
+    for path in sorted(out_dir.glob(f"*/{RESULT_FILE}")):
+        try:
+            result = SubmissionResult.model_validate_json(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            continue
+        if result.challenge.id == challenge_id:
+            results.append(result)
+    return results
 
 
 def stop_own_containers(session: GradingSession) -> None:

@@ -13,9 +13,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from graders.base import GradeResult
+from harness.integrity import IntegrityReport
 from sandbox.base import PhaseResult
 
-RESULT_SCHEMA_VERSION = "1.0"
+RESULT_SCHEMA_VERSION = "1.1"  # 1.1: integrity section added
 
 
 class ResultStatus(StrEnum):
@@ -64,7 +65,11 @@ class SubmissionResult(BaseModel):
     metrics: dict[str, float | None] = Field(default_factory=dict)
     total_score: float = Field(0.0, ge=0, le=100, description="Weighted total, 0..100.")
     flags: list[str] = Field(
-        default_factory=list, description="Red flags gathered from all graders."
+        default_factory=list, description="Red flags from all graders and the integrity checks."
+    )
+    integrity: IntegrityReport = Field(
+        default_factory=IntegrityReport,
+        description="What the submission tried, and fingerprints for cohort similarity.",
     )
     timings: dict[str, Any] = Field(
         default_factory=dict, description="Figures from the predict driver."

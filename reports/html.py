@@ -8,6 +8,7 @@ escaped by Jinja's autoescaping; templates never mark such text ``|safe``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -262,6 +263,7 @@ footer { margin-top: 2.5rem; padding-top: 0.6rem; border-top: 1px solid #d0d7de;
 
 
 @cache
+@functools.cache
 def environment() -> jinja2.Environment:
     """The template environment. Autoescaping is on for every template whatever its file
     name (``select_autoescape`` would match ``.html`` but not ``.html.j2``), and an
@@ -276,6 +278,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["number"] = format_number
     env.filters["text"] = clean_text
+    env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     return env
 
 
@@ -297,8 +300,11 @@ def render_report(result: SubmissionResult, statement_title: str | None = None) 
     )
 
 
-def render_index(results: list[SubmissionResult], title: str) -> str:
-    """The HTML overview of a batch: one row per submission, linking ``<id>/report.html``."""
+def render_index(
+    results: list[SubmissionResult], title: str, similar_pairs: list[dict[str, Any]] | None = None
+) -> str:
+    """The HTML overview of a batch: one row per submission, linking ``<id>/report.html``,
+    and the most similar pairs of the cohort (``harness.integrity.similar_pairs``)."""
     template = environment().get_template(INDEX_TEMPLATE)
     metric_names = sorted({result.challenge.metric for result in results})
     return template.render(
@@ -308,6 +314,7 @@ def render_index(results: list[SubmissionResult], title: str) -> str:
         counts=status_counts(results),
         total=len(results),
         metric_name=metric_names[0] if len(metric_names) == 1 else None,
+        similar_pairs=similar_pairs or [],
     )
 
 
@@ -322,7 +329,14 @@ def write_report(result: SubmissionResult, path: Path, statement_title: str | No
     atomic_write_text(path, render_report(result, statement_title))
 
 
-def write_index(results: list[SubmissionResult], path: Path, title: str | None = None) -> None:
+def write_index(
+    results: list[SubmissionResult],
+    path: Path,
+    title: str | None = None,
+    similar_pairs: list[dict[str, Any]] | None = None,
+) -> None:
     """Render the batch index and write it to ``path`` atomically; reports are expected
     at ``<id>/report.html`` next to it."""
-    atomic_write_text(path, render_index(results, title or default_index_title(results)))
+    atomic_write_text(
+        path, render_index(results, title or default_index_title(results), similar_pairs)
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import pipeline
-from harness.result import ResultStatus, SubmissionResult
+from harness.result import RESULT_SCHEMA_VERSION, ResultStatus, SubmissionResult
 from sandbox.base import PhaseStatus
 
 pytestmark = pytest.mark.docker
@@ -134,7 +134,8 @@ def test_results_and_reports_are_written(graded: dict[str, SubmissionResult]) ->
         result = graded[name]
         directory = out / result.submission.id
         document = json.loads((directory / "result.json").read_text())
-        assert document["schema_version"] == "1.0"
+        assert document["schema_version"] == RESULT_SCHEMA_VERSION
+        assert document["integrity"]["fingerprints"]["code"]
         assert document["status"] == result.status.value
         assert document["submission"]["sha256"].startswith(result.submission.id)
         assert {
@@ -148,6 +149,8 @@ def test_results_and_reports_are_written(graded: dict[str, SubmissionResult]) ->
         } <= set(document["phases"][0])
         assert "<html" in (directory / "report.html").read_text()
     assert (out / "index.html").is_file()
+    similarity = json.loads((out / "similarity.json").read_text())
+    assert similarity["submissions"] >= 4
 
 
 def test_overhead_is_recorded(graded: dict[str, SubmissionResult]) -> None:
