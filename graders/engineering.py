@@ -119,7 +119,12 @@ def _reproducibility(context: GradingContext, id_column: str) -> _Finding | None
             0.0, [Evidence(kind="text", text=f"cannot compare predictions: {error}")], []
         )
     joined = pd.merge(
-        first, second, left_index=True, right_index=True, how="outer", suffixes=("_first", "_second")
+        first,
+        second,
+        left_index=True,
+        right_index=True,
+        how="outer",
+        suffixes=("_first", "_second"),
     )
     left, right = joined["prediction_first"], joined["prediction_second"]
     numeric_left, numeric_right = (

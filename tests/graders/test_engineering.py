@@ -160,7 +160,9 @@ def test_dependencies_declared_available_and_pinned(
     assert "3 requirement(s) declared" in texts
     assert "not provided by the sandbox image: xgboost==2.0.0" in texts
     assert "not pinned: scikit-learn" in texts
-    assert found["dependencies"].score == pytest.approx(0.5 + 0.3 * (2 / 3) + 0.2 * (2 / 3), abs=1e-4)
+    assert found["dependencies"].score == pytest.approx(
+        0.5 + 0.3 * (2 / 3) + 0.2 * (2 / 3), abs=1e-4
+    )
 
 
 def test_no_requirements_is_a_weak_signal(
