@@ -17,7 +17,11 @@ import pytest
 _OUTCOMES: dict[str, str] = {}
 _REPORTED: dict[str, str] = {}
 _COLLECTION_ERRORS: list[str] = []
-_REWRITING_HOOKS = ("pytest_runtest_makereport", "pytest_report_teststatus", "pytest_runtest_logreport")
+_REWRITING_HOOKS = (
+    "pytest_runtest_makereport",
+    "pytest_report_teststatus",
+    "pytest_runtest_logreport",
+)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -42,6 +42,9 @@ def prepare(df):
     df = df.copy()
     for col in CATEGORICAL:
         df[col] = df[col].map(clean_text).astype(object)
+    # monthly_spend is read as text: some values look like "$1,234.50"
+    spend = df["monthly_spend"].astype(str).str.replace("$", "", regex=False).str.replace(",", "", regex=False)
+    df["monthly_spend"] = pd.to_numeric(spend, errors="coerce")
     for col in ["tenure_months", "seats", "monthly_spend", "support_tickets_90d", "last_login_days",
                 "features_used", "satisfaction_score"]:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)

@@ -14,6 +14,21 @@ import pandas as pd
 ID_COLUMN = "customer_id"
 TARGET = "churned"
 
+# The export's snapshot date: signup_date + tenure_months lands on 2024-06-01 for every
+# row where both are sane, so tenure can be recovered from the signup date.
+SNAPSHOT = pd.Timestamp("2024-06-01")
+DAYS_PER_MONTH = 30.44
+# Date formats seen in signup_date (value_counts of the shapes); timestamps with a UTC
+# offset are parsed separately and converted to UTC before taking the date.
+DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%d %b %Y"]
+# billing_system "v1" reports monthly_spend in cents (its per-seat prices are 100x the
+# list prices); "v2" in dollars.
+CENTS_SOURCE = "v1"
+# Never a feature: cancellation_ticket_open is set for about half of the churners and
+# almost no one else, i.e. it is recorded after the customer decided to leave. It cannot
+# be known when predicting, so a model using it validates brilliantly and then fails.
+LEAKAGE_COLUMN = "cancellation_ticket_open"
+
 # Canonical values, in a fixed order: the position is the category code the model sees.
 CATEGORIES = {
     "plan": ["Basic", "Pro", "Enterprise"],
@@ -81,48 +96,89 @@ def canonical(column: str, value: object) -> float | str:
     return ALIASES[column].get(key, np.nan)
 
 
-def clean(frame: pd.DataFrame) -> pd.DataFrame:
-    """Normalise categories and repair numeric errors; rows and index are kept."""
-    cleaned = pd.DataFrame(index=frame.index)
-    for column in CATEGORIES:
-        values = frame[column] if column in frame else pd.Series(np.nan, index=frame.index)
-        cleaned[column] = [canonical(column, value) for value in values.tolist()]
-    for column in NUMERIC:
-        values = frame[column] if column in frame else pd.Series(np.nan, index=frame.index)
-        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-        low, high = VALID_RANGE[column]
-        cleaned[column] = numbers.where((numbers >= low) & (numbers <= high))
+def get_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of ``frame``, or an all-missing one when it is absent."""
+    if name in frame:
+        return frame[name]
+    return pd.Series(np.nan, index=frame.index, dtype="object")
 
-    # Unit errors: some spends are in cents (per-seat price ~100x the list prices of
-    # 12-49), and some seat counts have an extra zero (spend per seat below $2).
-    per_seat = cleaned["monthly_spend"] / cleaned["seats"]
-    in_cents = per_seat > 300
-    cleaned.loc[in_cents, "monthly_spend"] = cleaned.loc[in_cents, "monthly_spend"] / 100
-    per_seat = cleaned["monthly_spend"] / cleaned["seats"]
-    extra_zero = per_seat < 2
-    cleaned.loc[extra_zero, "seats"] = np.round(cleaned.loc[extra_zero, "seats"] / 10)
+
+def to_number(values: pd.Series) -> np.ndarray:
+    """Numbers, also from text such as "$1,234.50" (currency symbols, thousands separators)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    text = values.astype("string").str.replace(r"[$,\s]", "", regex=True)
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates (midnight, no time zone) from any of the export's formats; NaT when unknown."""
+    text = values.astype("string")
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for date_format in DATE_FORMATS:
+        found = pd.to_datetime(text, format=date_format, errors="coerce")
+        parsed = parsed.fillna(found.astype("datetime64[ns]"))
+    has_offset = text.str.contains("T", regex=False).fillna(False).astype(bool)
+    if has_offset.any():
+        stamps = pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce")
+        parsed[has_offset] = stamps.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
+    return parsed
+
+
+def clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """Normalise categories and repair numeric errors; rows and index are kept.
+
+    Works on numpy arrays where it can: a single-row call is dominated by per-operation
+    overhead, so fewer pandas operations means lower latency.
+    """
+    cleaned = {
+        name: [canonical(name, value) for value in get_column(frame, name).tolist()]
+        for name in CATEGORIES
+    }
+    numbers = {}
+    for name in NUMERIC:
+        values = to_number(get_column(frame, name))
+        low, high = VALID_RANGE[name]
+        values[(values < low) | (values > high)] = np.nan
+        numbers[name] = values
+
+    # Unit errors: the v1 billing system reports cents.
+    billing = get_column(frame, "billing_system").to_numpy(dtype=object)
+    numbers["monthly_spend"] = np.where(
+        billing == CENTS_SOURCE, numbers["monthly_spend"] / 100, numbers["monthly_spend"]
+    )
+    # Tenure missing or impossible: recover it from the signup date (only where needed).
+    lost = np.isnan(numbers["tenure_months"])
+    if lost.any():
+        signup = parse_dates(get_column(frame, "signup_date")[lost])
+        days = (SNAPSHOT - signup).dt.days.to_numpy(dtype="float64", na_value=np.nan)
+        numbers["tenure_months"][lost] = np.where(days >= 0, np.floor(days / DAYS_PER_MONTH), np.nan)
+    # Some seat counts have an extra zero: spend per seat below $2 is below every price.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        extra_zero = numbers["monthly_spend"] / numbers["seats"] < 2
+    numbers["seats"] = np.where(extra_zero, np.round(numbers["seats"] / 10), numbers["seats"])
     # Without seats we cannot tell; spends far above any plan's price are dropped instead.
-    cleaned["monthly_spend"] = cleaned["monthly_spend"].where(cleaned["monthly_spend"] < 100_000)
-    return cleaned
+    spend = numbers["monthly_spend"]
+    numbers["monthly_spend"] = np.where(spend < 100_000, spend, np.nan)
+    return pd.DataFrame({**cleaned, **numbers}, index=frame.index)
 
 
 def features(cleaned: pd.DataFrame) -> np.ndarray:
     """The model matrix: category codes, numbers and a few derived columns (NaN = missing)."""
     columns = {}
-    for column, values in CATEGORIES.items():
+    for name, values in CATEGORIES.items():
         codes = {value: float(code) for code, value in enumerate(values)}
-        columns[column] = cleaned[column].map(codes).astype("float64")
-    for column in NUMERIC:
-        columns[column] = cleaned[column]
-    columns["spend_per_seat"] = cleaned["monthly_spend"] / cleaned["seats"]
+        columns[name] = np.array([codes.get(value, np.nan) for value in cleaned[name].tolist()])
+    for name in NUMERIC:
+        columns[name] = cleaned[name].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns["spend_per_seat"] = columns["monthly_spend"] / columns["seats"]
     # Churn jumps once a customer has been away for about three weeks (seen in the EDA).
-    columns["login_gap_over_3_weeks"] = (cleaned["last_login_days"] > 21).astype("float64").where(
-        cleaned["last_login_days"].notna()
-    )
+    login = columns["last_login_days"]
+    columns["login_gap_over_3_weeks"] = np.where(np.isnan(login), np.nan, login > 21)
     # Unanswered surveys are informative: inactive customers skip them.
-    columns["survey_missing"] = cleaned["satisfaction_score"].isna().astype("float64")
-    matrix = pd.DataFrame(columns, index=cleaned.index)[FEATURES]
-    return matrix.to_numpy(dtype="float64", na_value=np.nan)
+    columns["survey_missing"] = np.isnan(columns["satisfaction_score"]).astype("float64")
+    return np.column_stack([columns[name] for name in FEATURES]).astype("float64")
 
 
 def categorical_mask() -> list[bool]:

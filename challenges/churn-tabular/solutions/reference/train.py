@@ -13,7 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from cleaning import ID_COLUMN, TARGET, categorical_mask, clean, features
+from cleaning import ID_COLUMN, LEAKAGE_COLUMN, TARGET, categorical_mask, clean, features
 
 SEED = 7
 
@@ -37,6 +37,8 @@ def main() -> None:
     model_dir = Path(os.environ.get("MODEL_DIR", "/model"))
     raw = pd.read_csv(data_dir / "train.csv")
     print(f"read {len(raw)} rows, {raw[ID_COLUMN].nunique()} customers")
+    # Known only after the customer decided to leave (see cleaning.py): never a feature.
+    raw = raw.drop(columns=[LEAKAGE_COLUMN], errors="ignore")
 
     # Exact copies first, then re-exports of the same customer with tiny differences.
     deduplicated = raw.drop_duplicates().drop_duplicates(subset=ID_COLUMN, keep="first")
