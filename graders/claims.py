@@ -500,6 +500,7 @@ _PERCENTILE_AFTER = re.compile(
     r"(?:50|95|99)th(?:[\s-]+percentile)?)\b",
     re.IGNORECASE,
 )
+_NUMBER_SOON = re.compile(r"(?:\s|[:=~≈]|about|around|of|is|was|at|roughly)*\d", re.IGNORECASE)
 _PERCENTILE = re.compile(
     r"\bp50\b|\bp95\b|\bp99\b|\bmedian\b(?![\s-]+imput)|\bmean\b|\baverage\b|"
     r"\b(?:50|95|99)(?:th)?[\s-]+percentile",
@@ -674,6 +675,8 @@ def _time_quantity(
     it ("13 ms per prediction", "45 s to train")."""
     start, end = match.start(), match.end()
     percentile = _PERCENTILE_AFTER.match(text, end)
+    if percentile is not None and _NUMBER_SOON.match(text, percentile.end()):
+        percentile = None  # "8 ms (p95 about 12 ms)": the p95 belongs to the next number
     words = (
         (_LATENCY_WORDS, "latency"),
         (_TRAINING_WORDS, "train"),

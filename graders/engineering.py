@@ -27,6 +27,7 @@ import pandas as pd
 from graders import grader
 from graders.base import Criterion, Evidence, Grader, GradeResult, GradingContext
 from graders.predictions import read_regular_file
+from harness.submission import find_tests
 
 NAME = "engineering"
 REQUIREMENT_FILES = ("requirements.txt", "requirements.in", "pyproject.toml")
@@ -46,8 +47,12 @@ class _Finding:
 
 def _tests(context: GradingContext) -> _Finding | None:
     files = context.artifacts.get("test_files")
-    if files is None:
-        return None  # the tests phase did not run (an earlier phase failed)
+    if files is None and context.submission.root is not None:
+        # The tests phase did not run because train or predict failed: judge what is there.
+        files = find_tests(context.submission.root)
+        if files:
+            text = f"{len(files)} test file(s), not run: the submission did not train and predict"
+            return _Finding(0.0, [Evidence(kind="text", text=text)], [])
     if not files:
         return _Finding(
             0.0, [Evidence(kind="text", text="no test files (test_*.py or *_test.py) found")], []
@@ -102,7 +107,8 @@ def _tests(context: GradingContext) -> _Finding | None:
 
 def _reproducibility(context: GradingContext, id_column: str) -> _Finding | None:
     if context.predictions_file is None:
-        return None
+        text = "not demonstrated: the submission produced no predictions to reproduce"
+        return _Finding(0.0, [Evidence(kind="text", text=text)], [])
     train, predict = context.phases.get("repeat-train"), context.phases.get("repeat-predict")
     if train is None:
         return None  # the grader was not asked to repeat (or an earlier phase failed)

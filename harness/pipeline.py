@@ -36,7 +36,7 @@ from harness.ingest import ingest
 from harness.integrity import inspect_submission, write_similarity
 from harness.result import ChallengeInfo, ResultStatus, SubmissionInfo, SubmissionResult
 from harness.scheduler import PhaseScheduler
-from harness.submission import IngestStatus, Submission
+from harness.submission import IngestStatus, Submission, find_tests
 from reports.html import write_index, write_report
 from sandbox import Mount, PhaseRequest, PhaseResult, PhaseStatus, Sandbox, sandboxes
 from sandbox.docker_backend import prepare_writable_dir
@@ -402,18 +402,6 @@ def requested_phases(challenge: Challenge) -> set[str]:
     for spec in challenge.spec.graders:
         requested |= set(getattr(graders.get(spec.name), "phases", ()))
     return requested & set(EXTRA_PHASES)
-
-
-def find_tests(submission_root: Path) -> list[str]:
-    """Test files pytest would collect by default (test_*.py, *_test.py)."""
-    found = []
-    for path in sorted(submission_root.rglob("*.py")):
-        relative = path.relative_to(submission_root)
-        if any(part.startswith(".") for part in relative.parts) or path.is_symlink():
-            continue
-        if path.name.startswith("test_") or path.name.endswith("_test.py"):
-            found.append(relative.as_posix())
-    return found
 
 
 def tests_request(

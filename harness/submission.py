@@ -64,3 +64,15 @@ class Submission(BaseModel):
     size_bytes: int = 0
     git: GitInfo | None = None
     notes: list[str] = Field(default_factory=list, description="Things noticed during ingestion.")
+
+
+def find_tests(submission_root: Path) -> list[str]:
+    """Test files pytest would collect by default (test_*.py, *_test.py)."""
+    found = []
+    for path in sorted(submission_root.rglob("*.py")):
+        relative = path.relative_to(submission_root)
+        if any(part.startswith(".") for part in relative.parts) or path.is_symlink():
+            continue
+        if path.name.startswith("test_") or path.name.endswith("_test.py"):
+            found.append(relative.as_posix())
+    return found

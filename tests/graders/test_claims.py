@@ -225,3 +225,11 @@ def test_unmeasured_quantities_are_reported_as_such() -> None:
     assert [check.verdict for check in checks] == ["not measured", "not measured"]
     assert checks[0].to_dict()["measured"] is None
     assert checks[0].to_dict()["claimed"] == 1.0
+
+
+def test_a_percentile_naming_the_next_number_is_not_taken_for_the_previous_one() -> None:
+    claims = extract_claims("a single-row prediction takes about 8 ms (p95 about 12 ms) on one CPU")
+    assert [(claim.quantity, claim.value) for claim in claims] == [
+        ("latency_p50_ms", 8.0),
+        ("latency_p95_ms", 12.0),
+    ]

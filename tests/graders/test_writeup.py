@@ -184,7 +184,6 @@ def test_bundled_writeups_rank_in_the_right_order(
     assert reference.score >= 0.8
     assert naive.score <= 0.35
     assert "no limitations discussed" in naive.flags
-    assert any(flag.startswith("dismisses evaluation:") for flag in naive.flags)
     assert reference.flags == []
     reference_problems = {
         item["kind"]: item["noticed"] for item in reference.details["data_problems"]

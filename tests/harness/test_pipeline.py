@@ -34,6 +34,8 @@ def graded(
         "reference": str(challenge.path("solutions/reference")),
         "baseline": str(challenge.path("solutions/baseline")),
         "crash": str(challenge.path("examples/crashes-in-training")),
+        "solid": str(challenge.path("examples/solid")),
+        "naive": str(challenge.path("examples/naive")),
         "probe": str(FIXTURES / "probe"),
     }
     out = tmp_path_factory.mktemp("out")
@@ -56,8 +58,8 @@ def test_reference_clears_the_target(
     assert (
         result.metrics["training_cost_usd"] and result.metrics["cost_per_million_predictions_usd"]
     )
-    assert result.total_score == 100.0
-    assert [phase.status for phase in result.phases] == [PhaseStatus.ok, PhaseStatus.ok]
+    assert [phase.status for phase in result.phases][:2] == [PhaseStatus.ok, PhaseStatus.ok]
+    assert all(phase.status is PhaseStatus.ok for phase in result.phases)
     latency = result.timings["latency_ms"]
     assert latency["n"] == session.challenge.spec.contract.latency_samples
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
@@ -73,7 +75,7 @@ def test_baseline_stays_below_the_baseline_threshold(
     assert result.status is ResultStatus.graded
     value = result.metrics["roc_auc"]
     assert value is not None and value < session.challenge.spec.thresholds.baseline
-    assert result.total_score == 0.0
+    assert next(grade for grade in result.grades if grade.grader == "correctness").score == 0.0
 
 
 def test_crashing_training_is_a_graded_failure_with_its_traceback(
@@ -85,7 +87,7 @@ def test_crashing_training_is_a_graded_failure_with_its_traceback(
     train = result.phases[0]
     assert train.status is PhaseStatus.error and train.exit_code == 1
     assert "Traceback (most recent call last)" in train.log_tail and "KeyError" in train.log_tail
-    assert result.total_score == 0.0
+    assert next(grade for grade in result.grades if grade.grader == "correctness").score == 0.0
     assert "no predictions: the train phase ended with error" in result.grades[0].summary
 
 
@@ -180,3 +182,46 @@ def test_regrading_the_same_content_gives_the_same_id(
     assert result.submission.id == graded["baseline"].submission.id
     for key in ("roc_auc", "roc_auc_ci_low", "roc_auc_ci_high"):
         assert result.metrics[key] == graded["baseline"].metrics[key]
+
+
+LADDER = ["reference", "solid", "naive", "baseline", "crash"]  # excellent ... broken
+
+
+def grade_of(result: SubmissionResult, name: str):  # type: ignore[no-untyped-def]
+    return next(grade for grade in result.grades if grade.grader == name)
+
+
+def test_the_quality_ladder_is_ranked_in_order(graded: dict[str, SubmissionResult]) -> None:
+    scores = [graded[name].total_score for name in LADDER]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores), dict(
+        zip(LADDER, scores, strict=True)
+    )
+
+
+def test_each_grader_explains_the_ranking(graded: dict[str, SubmissionResult]) -> None:
+    reference, solid, naive, baseline, crash = (graded[name] for name in LADDER)
+    # Correctness: measured on the hidden set, with the position against the thresholds.
+    assert "clears the target" in grade_of(reference, "correctness").summary
+    assert "between baseline and target" in grade_of(naive, "correctness").summary
+    assert "does not beat the baseline" in grade_of(baseline, "correctness").summary
+    assert "no predictions" in grade_of(crash, "correctness").summary
+    # Writeup: the reference names the injected problems, the naive one over-claims.
+    assert (
+        grade_of(reference, "writeup").score
+        > grade_of(solid, "writeup").score
+        > grade_of(naive, "writeup").score
+    )
+    assert any("but the harness measured" in flag for flag in naive.flags)
+    noticed = [
+        item for item in grade_of(reference, "writeup").details["data_problems"] if item["noticed"]
+    ]
+    assert len(noticed) >= 8 and all(item["evidence"] for item in noticed)
+    # Performance: budgets are unmeasured when nothing was predicted.
+    assert grade_of(reference, "performance").score == 1.0
+    assert grade_of(crash, "performance").score == 0.0
+    # Engineering: the reference ships tests that pass and reproduces its predictions.
+    engineering = {
+        criterion.name: criterion for criterion in grade_of(reference, "engineering").criteria
+    }
+    assert engineering["tests"].score == 1.0 and engineering["reproducibility"].score == 1.0
+    assert engineering["dependencies"].score == 1.0
