@@ -23,6 +23,13 @@ class PredictionCheck:
     values: np.ndarray[Any, Any] | None = None
 
 
+def _shown(value: Any) -> str:
+    """A value as the candidate wrote it: ``nan``, not NumPy's ``np.float64(nan)``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)[:80]
+
+
 def read_regular_file(path: Path, max_bytes: int) -> bytes:
     """Read a file a sandbox wrote, refusing links, non-regular files and oversized files.
 
@@ -91,7 +98,7 @@ def check_predictions(
     duplicated = frame[id_column][frame[id_column].duplicated()]
     if len(duplicated):
         return PredictionCheck(
-            False, f"{duplicated.nunique()} duplicated ids, e.g. {duplicated.iloc[0]!r}"
+            False, f"{duplicated.nunique()} duplicated ids, e.g. {_shown(duplicated.iloc[0])}"
         )
     missing = set(expected) - set(frame[id_column])
     if missing:
@@ -105,7 +112,8 @@ def check_predictions(
         bad = aligned[values.isna()]
         if len(bad):
             return PredictionCheck(
-                False, f"{len(bad)} predictions are missing or not numeric, e.g. {bad.iloc[0]!r}"
+                False,
+                f"{len(bad)} predictions are missing or not numeric, e.g. {_shown(bad.iloc[0])}",
             )
         array = values.to_numpy(dtype=float)
         if not np.all(np.isfinite(array)):

@@ -267,9 +267,12 @@ def _grade_ingested(
         ]
         result.total_score = total_score(grades)
         if predictions is not None:
-            (workspace / "predictions.csv").write_bytes(
-                read_regular_file(predictions, MAX_PREDICTIONS_BYTES)
-            )
+            try:
+                copy = read_regular_file(predictions, MAX_PREDICTIONS_BYTES)
+            except ValueError:
+                copy = None  # refused (link, fifo, oversized): correctness already said why
+            if copy is not None:
+                (workspace / "predictions.csv").write_bytes(copy)
         return result
     finally:
         for leftover in workspace.glob("*"):

@@ -6,7 +6,9 @@ How a phase runs:
    to memory+swap, a CPU quota, a pids limit, a read-only root filesystem with a
    size-limited tmpfs at /tmp, an unprivileged user, every capability dropped,
    ``no-new-privileges``, file-size/core/open-file ulimits and a capped log driver.
-   Its init process is an idle ``sleep`` owned by the harness.
+   Its init process is an idle ``sleep`` owned by the harness, running as another
+   unprivileged user than the candidate's, so the candidate can neither signal nor
+   ptrace it (and so cannot stop the container from inside).
 2. The candidate's command is started with ``exec``; its stdout/stderr are read
    with a byte cap. Because the container outlives the command, its cgroup can be
    read *after* the command ends (peak memory, CPU time, OOM kills).
@@ -15,6 +17,9 @@ How a phase runs:
    never a polite SIGTERM).
 4. The container is always removed, also on Ctrl-C; containers left by a crashed
    harness are found by label and removed by ``cleanup_stale``.
+5. Once the container is gone, the writable mounts are cleared of what the host must
+   never meet when it reads them: links leading out of the mount, fifos, sockets and
+   devices. The phase message names what was removed.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import stat
 import threading
 import time
 from collections import deque
@@ -36,6 +42,7 @@ from sandbox.base import Mount, PhaseRequest, PhaseResult, PhaseStatus
 from sandbox.cgroups import CgroupPaths, CgroupUsage
 
 SANDBOX_UID = 10001
+SANDBOX_INIT_UID = 65534  # "nobody": the idle init, out of the candidate's reach
 LABEL = "worksample-harness"
 LABEL_OWNER_PID = f"{LABEL}.owner-pid"
 LABEL_OWNER_HOST = f"{LABEL}.owner-host"
@@ -111,6 +118,80 @@ def directory_usage(root: Path, max_entries: int) -> tuple[int, int]:
         except OSError:
             continue
     return total, entries
+
+
+def remove_unsafe_entries(root: Path) -> list[str]:
+    """Remove what a sandbox left in ``root`` that the host must never follow or open: links
+    that lead out of ``root`` (absolute, or resolving outside it on the host), fifos,
+    sockets and devices. Links that stay inside (``current -> model-v3.pkl``) are kept.
+    Call it only once the container is gone, so nothing can race the check.
+
+    Returns:
+        One description per removed entry, sorted: ``'name' -> 'target'`` or ``'name' (fifo)``.
+    """
+    removed: list[str] = []
+    real_root = os.path.realpath(root)
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as iterator:
+                entries = list(iterator)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError:
+                continue
+            if stat.S_ISDIR(mode):
+                stack.append(Path(entry.path))
+                continue
+            if stat.S_ISREG(mode):
+                continue
+            name = Path(entry.path).relative_to(root).as_posix()
+            if stat.S_ISLNK(mode):
+                try:
+                    target = os.readlink(entry.path)
+                except OSError:
+                    target = "?"
+                resolved = os.path.realpath(entry.path)
+                inside = resolved == real_root or resolved.startswith(real_root + os.sep)
+                if inside and not os.path.isabs(target):
+                    continue
+                description = f"{name!r} -> {target[:120]!r}"
+            else:
+                description = f"{name!r} ({_file_kind(mode)})"
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            removed.append(description)
+    return sorted(removed)
+
+
+def describe_removed(target: str, removed: list[str], shown: int = 6) -> str:
+    """One phrase for the phase message; empty when nothing was removed."""
+    if not removed:
+        return ""
+    count = len(removed)
+    listed = ", ".join(removed[:shown]) + (f", and {count - shown} more" if count > shown else "")
+    noun = "entry" if count == 1 else "entries"
+    return (
+        f"removed {count} unsafe {noun} from {target} (links out of it, fifos, sockets): {listed}"
+    )
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    return "special file"
 
 
 def prepare_writable_dir(path: Path) -> None:
@@ -197,6 +278,15 @@ class DockerSandbox:
         finally:
             if container is not None:
                 self._remove(container)
+        removed = [
+            note
+            for mount in request.mounts
+            if not mount.read_only
+            for note in [describe_removed(mount.target, remove_unsafe_entries(mount.source))]
+            if note
+        ]
+        if removed:
+            result.message = "; ".join([result.message, *removed])
         result.overhead_s = max(0.0, time.perf_counter() - started - result.wall_s)
         return result
 
@@ -226,7 +316,7 @@ class DockerSandbox:
             request.image,
             entrypoint=["sleep"],
             command=["infinity"],
-            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            user=f"{SANDBOX_INIT_UID}:{SANDBOX_INIT_UID}",
             working_dir=request.workdir,
             environment=request.env,
             hostname="sandbox",

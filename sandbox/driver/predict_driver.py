@@ -1,13 +1,20 @@
 """Harness-owned driver for the predict phase; runs *inside* the sandbox.
 
-It imports the submission's predict module, calls ``load(model_dir)`` once,
-``predict(model, frame)`` on the whole evaluation frame (batch), then on single
-rows after a warm-up to measure latency, and writes:
+It runs as two processes. The *worker* (a fork) imports the submission's predict module,
+calls ``load(model_dir)`` once, ``predict(model, frame)`` on the whole evaluation frame
+(batch), then on single rows after a warm-up to measure latency, and sends what it found to
+the *supervisor* over a pipe. The supervisor never runs candidate code. Once the worker is
+gone it kills whatever the candidate left running (inside the sandbox only), and only then
+writes:
 
 - ``<output>/predictions.csv``: ``<id column>,prediction``
 - ``<output>/timings.json``: load time, batch time, latency percentiles
 - ``<output>/driver_error.json`` instead, when the candidate's code fails:
   the stage, the exception and the traceback tail.
+
+So nothing the candidate started can replace these files after they are written (with a
+link, a fifo, a bigger file), exit hooks it registered never run, and a candidate that ends
+the process early (``os._exit``, a signal) still gets a ``driver_error.json`` naming the step.
 
 Standard library + pandas only: this file must run in any runtime image.
 """
@@ -16,17 +23,34 @@ from __future__ import annotations
 
 import argparse
 import csv
+import ctypes
 import importlib.util
+import io
+import itertools
 import json
 import math
 import os
+import select
+import signal
+import stat
+import struct
 import sys
-import time
 import traceback
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from time import perf_counter, perf_counter_ns, sleep  # bound before candidate code runs
+from typing import Any, NoReturn
 
 EXIT_CANDIDATE_ERROR = 3
+# The host refuses larger prediction files (graders.predictions.MAX_PREDICTIONS_BYTES).
+MAX_PREDICTIONS_BYTES = 64 * 1024 * 1024
+OUTPUT_NAMES = ("predictions.csv", "timings.json", "driver_error.json")
+# Frames on the worker -> supervisor pipe: kind (1 byte), payload length, payload.
+_HEADER = struct.Struct(">cQ")
+_STAGE, _PREDICTIONS, _TIMINGS, _ERROR, _DONE = b"S", b"P", b"T", b"E", b"D"
+_MAX_CHANNEL_BYTES = MAX_PREDICTIONS_BYTES + 16 * 1024 * 1024
+_PR_SET_DUMPABLE = 4
 
 
 class StageError(Exception):
@@ -37,10 +61,24 @@ class StageError(Exception):
         self.trace = trace
 
 
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-    os.replace(temporary, path)
+# -- the worker: runs the candidate's code ---------------------------------------------------
+
+
+class _Channel:
+    """The worker's end of the pipe to the supervisor."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.stage = "import"
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        data = memoryview(_HEADER.pack(kind, len(payload)) + payload)
+        while data:
+            data = data[os.write(self.descriptor, data) :]
+
+    def enter(self, stage: str) -> None:
+        self.stage = stage
+        self.send(_STAGE, stage.encode())
 
 
 def _call(stage: str, function: Any, *args: Any) -> Any:
@@ -72,8 +110,28 @@ def _import_predict_module(submission: Path, module_file: str) -> Any:
     return module
 
 
-def _as_list(predictions: Any, frame: Any, stage: str) -> tuple[list[Any], list[Any] | None]:
-    """Return (values, ids or None). A pandas Series keeps its own index as ids."""
+def _check_count(count: int, rows: int, stage: str) -> None:
+    if count != rows:
+        raise StageError(stage, f"predict() returned {count} values for {rows} rows")
+
+
+def _as_list(predictions: Any, rows: int, stage: str) -> tuple[list[Any], list[Any] | None]:
+    """Return (values, ids or None). A pandas Series keeps its own index as ids.
+
+    The count is checked before anything is copied, so ten million values (or an endless
+    iterator) fail with the count rather than exhausting memory.
+    """
+    try:
+        return _convert(predictions, rows, stage)
+    except StageError:
+        raise
+    except Exception as error:  # a hostile object's __len__, tolist or __iter__ may raise
+        raise StageError(
+            stage, f"the value predict() returned cannot be read: {type(error).__name__}: {error}"
+        ) from None
+
+
+def _convert(predictions: Any, rows: int, stage: str) -> tuple[list[Any], list[Any] | None]:
     import pandas as pd
 
     ids = None
@@ -86,24 +144,68 @@ def _as_list(predictions: Any, frame: Any, stage: str) -> tuple[list[Any], list[
         predictions = predictions.iloc[:, 0]
     if isinstance(predictions, pd.Series):
         # A Series indexed by id is matched on its ids; a default 0..n-1 index is positional.
+        _check_count(len(predictions), rows, stage)
         if not isinstance(predictions.index, pd.RangeIndex):
             ids = list(predictions.index)
+        return predictions.tolist(), ids
+    shape = getattr(predictions, "shape", None)
+    if isinstance(shape, tuple) and hasattr(predictions, "tolist"):  # NumPy and friends
+        if len(shape) == 0:
+            raise StageError(stage, "predict() returned a single value; return one value per row")
+        if len(shape) > 2 or (len(shape) == 2 and shape[1] != 1):
+            raise StageError(stage, "predict() returned a 2-D result; return one value per row")
+        _check_count(int(shape[0]), rows, stage)
         values = predictions.tolist()
-    elif hasattr(predictions, "tolist"):
-        values = predictions.tolist()
+    elif isinstance(predictions, (str, bytes)) or predictions is None:
+        raise StageError(
+            stage, f"predict() returned {type(predictions).__name__}, not an array-like"
+        )
+    elif hasattr(predictions, "__len__"):
+        _check_count(len(predictions), rows, stage)
+        values = list(predictions)
     else:
         try:
-            values = list(predictions)
+            iterator = iter(predictions)
         except TypeError:
             raise StageError(
                 stage, f"predict() returned {type(predictions).__name__}, not an array-like"
             ) from None
+        values = list(itertools.islice(iterator, rows + 1))
+        if len(values) > rows:
+            raise StageError(stage, f"predict() returned more than {rows} values for {rows} rows")
+        _check_count(len(values), rows, stage)
     if values and isinstance(values[0], list):
-        if all(len(row) == 1 for row in values):
+        if all(isinstance(row, list) and len(row) == 1 for row in values):
             values = [row[0] for row in values]
         else:
             raise StageError(stage, "predict() returned a 2-D result; return one value per row")
     return values, ids
+
+
+def _predictions_csv(id_column: str, ids: list[Any], values: list[Any]) -> bytes:
+    too_big = StageError(
+        "predict",
+        f"the predictions file would be larger than {MAX_PREDICTIONS_BYTES} bytes; "
+        "return one number or label per row",
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    try:
+        writer.writerow([id_column, "prediction"])
+        for identifier, value in zip(ids, values, strict=False):
+            writer.writerow([identifier, repr(value) if isinstance(value, float) else value])
+            if buffer.tell() > MAX_PREDICTIONS_BYTES:
+                raise too_big
+        data = buffer.getvalue().encode("utf-8", errors="surrogateescape")
+    except StageError:
+        raise
+    except Exception as error:  # a hostile value's __str__ may raise
+        raise StageError(
+            "predict", f"a prediction cannot be written: {type(error).__name__}: {error}"
+        ) from None
+    if len(data) > MAX_PREDICTIONS_BYTES:
+        raise too_big
+    return data
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:
@@ -115,40 +217,42 @@ def _percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
 
 
-def run(arguments: argparse.Namespace) -> dict[str, Any]:
+def run(
+    arguments: argparse.Namespace, enter: Callable[[str], None] = lambda stage: None
+) -> tuple[dict[str, Any], bytes]:
+    """The candidate's steps, timed; returns the timings and the predictions CSV."""
     import pandas as pd
 
     submission = Path(arguments.submission)
-    output = Path(arguments.output)
     timings: dict[str, Any] = {}
 
-    started = time.perf_counter()
+    enter("import")
+    started = perf_counter()
     module = _import_predict_module(submission, arguments.predict_module)
-    timings["import_s"] = time.perf_counter() - started
+    timings["import_s"] = perf_counter() - started
 
     frame = pd.read_csv(arguments.features, dtype={arguments.id_column: str}, keep_default_na=True)
     frame = frame.set_index(arguments.id_column)
     expected_ids = list(frame.index)
 
-    started = time.perf_counter()
+    enter("load")
+    started = perf_counter()
     model = _call("load", module.load, arguments.model_dir)
-    timings["load_s"] = time.perf_counter() - started
+    timings["load_s"] = perf_counter() - started
 
-    started = time.perf_counter()
+    enter("predict")
+    started = perf_counter()
     raw = _call("predict", module.predict, model, frame.copy())
-    timings["batch_s"] = time.perf_counter() - started
+    timings["batch_s"] = perf_counter() - started
     timings["batch_rows"] = len(frame)
     timings["throughput_rows_per_s"] = (
         len(frame) / timings["batch_s"] if timings["batch_s"] > 0 else None
     )
-    values, ids = _as_list(raw, frame, "predict")
-    if ids is None:
-        if len(values) != len(frame):
-            raise StageError(
-                "predict", f"predict() returned {len(values)} values for {len(frame)} rows"
-            )
-        ids = expected_ids
+    values, ids = _as_list(raw, len(frame), "predict")
+    del raw
+    predictions = _predictions_csv(arguments.id_column, ids or expected_ids, values)
 
+    enter("latency")
     samples = min(arguments.latency_samples, len(frame))
     if samples:
         step = max(1, len(frame) // samples)
@@ -158,9 +262,9 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
         latencies: list[float] = []
         for position in positions:
             row = frame.iloc[[position]]
-            tick = time.perf_counter_ns()
+            tick = perf_counter_ns()
             _call("latency", module.predict, model, row)
-            latencies.append((time.perf_counter_ns() - tick) / 1e6)
+            latencies.append((perf_counter_ns() - tick) / 1e6)
         ordered = sorted(latencies)
         timings["latency_ms"] = {
             "n": len(ordered),
@@ -171,16 +275,223 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
             "max": ordered[-1],
         }
         timings["latency_samples_ms"] = [round(value, 4) for value in latencies]
+    return timings, predictions
 
-    predictions_path = output / "predictions.csv"
-    temporary = predictions_path.with_suffix(".tmp")
-    with temporary.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([arguments.id_column, "prediction"])
-        for identifier, value in zip(ids, values, strict=False):
-            writer.writerow([identifier, repr(value) if isinstance(value, float) else value])
-    os.replace(temporary, predictions_path)
-    return timings
+
+def _work(arguments: argparse.Namespace, channel: _Channel) -> int:
+    try:
+        timings, predictions = run(arguments, channel.enter)
+    except StageError as error:
+        trace_tail = "\n".join(error.trace.splitlines()[-30:])
+        report = {"stage": error.stage, "error": error.message, "traceback": trace_tail}
+        channel.send(_ERROR, json.dumps(report, default=str).encode())
+        print(f"[harness] {error.stage} failed: {error.message}", file=sys.stderr)
+        if trace_tail:
+            print(trace_tail, file=sys.stderr)
+        code = EXIT_CANDIDATE_ERROR
+    except Exception as error:  # a bug in this driver: show it, and say where it happened
+        traceback.print_exc()
+        report = {"stage": channel.stage, "error": f"driver error: {type(error).__name__}: {error}"}
+        channel.send(_ERROR, json.dumps(report, default=str).encode())
+        code = 1
+    else:
+        channel.send(_TIMINGS, json.dumps(timings, default=str).encode())
+        channel.send(_PREDICTIONS, predictions)
+        code = 0
+    channel.send(_DONE, b"")
+    return code
+
+
+def _worker_main(arguments: argparse.Namespace, descriptor: int) -> NoReturn:
+    code = 1  # if _work raises (the channel broke), the supervisor reports an early end
+    try:
+        code = _work(arguments, _Channel(descriptor))
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(Exception):
+                stream.flush()
+        # os._exit: exit hooks the candidate registered (atexit, finalizers) never run.
+        os._exit(code)
+
+
+# -- the supervisor: runs no candidate code --------------------------------------------------
+
+
+class _Received:
+    """What the supervisor learnt from the worker."""
+
+    def __init__(self) -> None:
+        self.frames: dict[bytes, bytes] = {}
+        self.stage = "import"
+        self.done = False
+        self.problem = ""
+
+
+def _receive(worker: int, descriptor: int) -> tuple[_Received, int | None]:
+    """Read frames until the worker says it is done or is gone; return them and, if the
+    worker was reaped meanwhile, its wait status."""
+    received = _Received()
+    buffer = bytearray()
+    total = 0
+    status: int | None = None
+    while not received.done and not received.problem:
+        readable, _, _ = select.select([descriptor], [], [], 0.1)
+        if readable:
+            chunk = os.read(descriptor, 1 << 20)
+            if not chunk:
+                break  # every writer is gone
+            total += len(chunk)
+            if total > _MAX_CHANNEL_BYTES:
+                received.problem = "the worker sent more data than predictions can hold"
+                break
+            buffer += chunk
+            _parse(buffer, received)
+        elif status is None:
+            pid, waited = os.waitpid(worker, os.WNOHANG)
+            if pid == worker:
+                status = waited
+        else:
+            break  # the worker is gone and nothing more arrived
+    return received, status
+
+
+def _parse(buffer: bytearray, received: _Received) -> None:
+    while len(buffer) >= _HEADER.size and not received.done:
+        kind, length = _HEADER.unpack_from(buffer)
+        if kind not in (_STAGE, _PREDICTIONS, _TIMINGS, _ERROR, _DONE) or length > (
+            _MAX_CHANNEL_BYTES
+        ):
+            received.problem = "the driver's channel was corrupted (written to by predict.py?)"
+            return
+        if len(buffer) < _HEADER.size + length:
+            return
+        payload = bytes(buffer[_HEADER.size : _HEADER.size + length])
+        del buffer[: _HEADER.size + length]
+        if kind == _STAGE:
+            received.stage = payload.decode("utf-8", "replace")[:40]
+        elif kind == _DONE:
+            received.done = True
+        else:
+            received.frames[kind] = payload
+
+
+def _inside_sandbox() -> bool:
+    """True only for the top process of a sandbox exec: its parent is outside the container's
+    pid namespace (so it reads as 0) and it is not root. Never true on a host."""
+    return os.getppid() == 0 and os.getuid() != 0
+
+
+def _kill_strays() -> None:
+    """SIGKILL every other process this user runs in the container (the worker's leftovers:
+    daemons, double forks), and wait until they are gone."""
+    me = os.getpid()
+    for _ in range(100):
+        alive = [pid for pid in _live_pids() if pid not in (1, me)]
+        if not alive:
+            return
+        with suppress(OSError):
+            os.kill(-1, signal.SIGKILL)  # every process we may signal, except us and pid 1
+        sleep(0.01)
+
+
+def _live_pids() -> list[int]:
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):  # zombies are dead; pid 1 never reaps them
+            pids.append(int(name))
+    return pids
+
+
+def _make_untraceable() -> None:
+    """Not dumpable: the candidate (same user) cannot ptrace this process or read its memory."""
+    with suppress(Exception):
+        ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def _remove(path: Path) -> None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a fresh regular file: whatever had the name before is removed, links are never
+    followed, and the file is complete before it gets its name."""
+    temporary = path.with_name(f".{path.name}.driver-tmp")
+    for stale in (temporary, path):
+        _remove(stale)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(temporary, flags, 0o644)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+
+
+def _describe_early_end(status: int | None) -> tuple[str, int]:
+    if status is not None and os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        hint = " (out of memory, or killed by predict.py)" if number == signal.SIGKILL else ""
+        return f"the process was killed by {name} before the driver finished{hint}", 128 + number
+    code = os.WEXITSTATUS(status) if status is not None else None
+    return (
+        f"predict.py ended the process (exit status {code}) before the driver finished; "
+        "load() and predict() must return",
+        code or EXIT_CANDIDATE_ERROR,
+    )
+
+
+def _supervise(worker: int, descriptor: int, output: Path) -> int:
+    _make_untraceable()
+    received, status = _receive(worker, descriptor)
+    if status is None:
+        if not received.done:
+            with suppress(OSError):
+                os.kill(worker, signal.SIGKILL)  # the worker broke the protocol
+        _, status = os.waitpid(worker, 0)
+    os.close(descriptor)
+    if _inside_sandbox():
+        _kill_strays()
+    for name in OUTPUT_NAMES:
+        _remove(output / name)
+    frames = received.frames
+    if received.done and not received.problem and _ERROR not in frames and status == 0:
+        _write_new(output / "timings.json", frames.get(_TIMINGS, b"{}"))
+        _write_new(output / "predictions.csv", frames.get(_PREDICTIONS, b""))
+        try:
+            rows = json.loads(frames.get(_TIMINGS, b"{}")).get("batch_rows")
+        except (ValueError, AttributeError):
+            rows = "?"
+        print(f"[harness] wrote {rows} predictions", file=sys.stderr)
+        return 0
+    if received.done and not received.problem and _ERROR in frames:
+        _write_new(output / "driver_error.json", frames[_ERROR])
+        return 1 if status is None or os.WEXITSTATUS(status) == 1 else EXIT_CANDIDATE_ERROR
+    message, code = _describe_early_end(status)
+    if received.problem:
+        message, code = received.problem, EXIT_CANDIDATE_ERROR
+    report = {"stage": received.stage, "error": message, "traceback": ""}
+    _write_new(output / "driver_error.json", json.dumps(report).encode())
+    print(f"[harness] {received.stage} failed: {message}", file=sys.stderr)
+    return code
 
 
 def main() -> int:
@@ -194,22 +505,15 @@ def main() -> int:
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=5)
     arguments = parser.parse_args()
-    output = Path(arguments.output)
-    try:
-        timings = run(arguments)
-    except StageError as error:
-        trace_tail = "\n".join(error.trace.splitlines()[-30:])
-        _write_json(
-            output / "driver_error.json",
-            {"stage": error.stage, "error": error.message, "traceback": trace_tail},
-        )
-        print(f"[harness] {error.stage} failed: {error.message}", file=sys.stderr)
-        if trace_tail:
-            print(trace_tail, file=sys.stderr)
-        return EXIT_CANDIDATE_ERROR
-    _write_json(output / "timings.json", timings)
-    print(f"[harness] wrote {timings.get('batch_rows')} predictions", file=sys.stderr)
-    return 0
+    read_end, write_end = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    worker = os.fork()
+    if worker == 0:
+        os.close(read_end)
+        _worker_main(arguments, write_end)
+    os.close(write_end)
+    return _supervise(worker, read_end, Path(arguments.output))
 
 
 if __name__ == "__main__":

@@ -68,7 +68,12 @@ def test_spec_loads_with_the_agreed_settings(challenge: Challenge) -> None:
     assert spec.limits.train.wall_time_s == 300 and spec.limits.train.memory_mb == 1536
     assert spec.limits.predict.wall_time_s == 180 and spec.limits.predict.memory_mb == 1024
     assert spec.thresholds.baseline < spec.thresholds.target
-    assert [grader.name for grader in spec.graders] == ["correctness", "writeup", "performance", "engineering"]
+    assert [grader.name for grader in spec.graders] == [
+        "correctness",
+        "writeup",
+        "performance",
+        "engineering",
+    ]
     for example in spec.examples:
         directory = challenge.path(example.path)
         for name in ("train.py", "predict.py", "WRITEUP.md"):

@@ -82,7 +82,8 @@ def test_the_same_content_twice_is_graded_once(
     second = make_submission(tmp_path / "b", "same")
     results = pipeline.grade_batch(session, [first, second], tmp_path / "out")
     assert results[0].submission.id == results[1].submission.id
-    assert [request.name for request in session.sandbox.requests] == ["train", "predict"]  # type: ignore[attr-defined]
+    names = [request.name for request in session.sandbox.requests]  # type: ignore[attr-defined]
+    assert names.count("train") == 1 and names.count("predict") == 1
 
 
 def test_concurrent_grading_keeps_the_source_order(

@@ -1,0 +1,8 @@
+import json
+import os
+
+from hunt import hunt
+
+hunt("train")
+with open(os.path.join(os.environ["MODEL_DIR"], "model.json"), "w") as handle:
+    json.dump({"rate": 0.5}, handle)
