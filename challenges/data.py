@@ -26,7 +26,7 @@ import pandas as pd
 from challenges.loader import Challenge
 from harness.config import harness_home
 from harness.errors import ChallengeError
-from harness.fsutil import atomic_directory
+from harness.fsutil import atomic_directory, sha256_file
 
 PUBLIC = "public"
 EVAL_FEATURES = "eval_features"
@@ -35,6 +35,8 @@ FEATURES_FILE = "features.csv"
 LABELS_FILE = "labels.csv"
 DATA_CARD_FILE = "data_card.json"
 SLICES_FILE = "slices.json"
+MANIFEST_FILE = "manifest.json"
+DATA_LAYOUT_VERSION = "2"  # 2: manifest.json of file digests
 
 
 @dataclass
@@ -122,6 +124,7 @@ def data_digest(challenge: Challenge) -> str:
     from challenges import messy
 
     digest = hashlib.sha256()
+    digest.update(DATA_LAYOUT_VERSION.encode())
     digest.update(challenge.spec_file.read_bytes())
     digest.update(challenge.path(challenge.spec.data.generator).read_bytes())
     digest.update(inspect.getsource(messy).encode())
@@ -187,22 +190,52 @@ def write_generated(data: GeneratedData, root: Path) -> PreparedData:
     return prepared
 
 
+def write_manifest(root: Path) -> None:
+    """Record the sha256 of every generated file, so later corruption is noticed."""
+    digests = {
+        path.relative_to(root).as_posix(): sha256_file(path)
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.name != MANIFEST_FILE
+    }
+    (root / MANIFEST_FILE).write_text(json.dumps(digests, indent=2) + "\n", encoding="utf-8")
+
+
+def verify_manifest(challenge: Challenge, root: Path) -> None:
+    """Raises:
+    ChallengeError: a generated file is missing, changed or unreadable, naming it."""
+    hint = f"Delete {root} and run the command again to regenerate the data from its seed."
+    try:
+        expected: dict[str, str] = json.loads((root / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ChallengeError(
+            f"{challenge.id}: generated data at {root} has no readable {MANIFEST_FILE} ({error})",
+            hint=hint,
+        ) from error
+    for relative, digest in expected.items():
+        path = root / relative
+        if not path.is_file():
+            raise ChallengeError(
+                f"{challenge.id}: generated data is incomplete: {relative} is missing", hint=hint
+            )
+        if sha256_file(path) != digest:
+            raise ChallengeError(
+                f"{challenge.id}: generated data is corrupted: {relative} changed after it was generated",
+                hint=hint,
+            )
+
+
 def prepare_data(challenge: Challenge, cache_root: Path | None = None) -> PreparedData:
-    """Generate the challenge's data once per digest and return where it is.
+    """Generate the challenge's data once per digest, check it, and return where it is.
 
     Raises:
-        ChallengeError: the generator is missing, fails or returns inconsistent data.
+        ChallengeError: the generator is missing, fails or returns inconsistent data, or
+            the generated files were changed or removed since (before anything runs).
     """
     root = (cache_root or harness_home() / "data") / challenge.id / data_digest(challenge)
-    if not (root / HIDDEN / LABELS_FILE).is_file():
+    if not root.is_dir():
         data = generate(challenge)
         with atomic_directory(root) as staging:
             write_generated(data, staging)
-    prepared = PreparedData(root, root / PUBLIC, root / EVAL_FEATURES, root / HIDDEN)
-    for required in (prepared.eval_features_file, prepared.labels_file, prepared.data_card_file):
-        if not required.is_file():
-            raise ChallengeError(
-                f"{challenge.id}: generated data is incomplete: {required} is missing",
-                hint=f"Delete {root} and grade again to regenerate it.",
-            )
-    return prepared
+            write_manifest(staging)
+    verify_manifest(challenge, root)
+    return PreparedData(root, root / PUBLIC, root / EVAL_FEATURES, root / HIDDEN)
