@@ -93,6 +93,8 @@ class MetricRow:
     baseline: float | None
     target: float | None
     credit: float | None
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -118,23 +120,51 @@ def _grader_figures(result: SubmissionResult, metric: str) -> Mapping[str, Any]:
 
 
 def metric_rows(result: SubmissionResult) -> list[MetricRow]:
-    """The challenge's metric first, then any others. Thresholds and credit are the grader's
-    figures when it reported them; for the challenge's metric they fall back to the
-    challenge's thresholds and the same linear mapping."""
+    """The challenge's metric, then its value on each hidden slice, with 95% intervals.
+    Thresholds and credit are the grader's figures when it reported them, else the
+    challenge's thresholds and the same linear mapping. Other measurements (latency,
+    resources, cost) have their own sections."""
     challenge = result.challenge
-    names = [challenge.metric, *sorted(name for name in result.metrics if name != challenge.metric)]
+    metric = challenge.metric
+    names = [metric, *sorted(name for name in result.metrics if name.startswith(f"{metric}["))]
+    figures = _grader_figures(result, metric)  # slices are judged by the same thresholds
+    slices = figures.get("slices")
+    slices = slices if isinstance(slices, dict) else {}
     rows = []
     for name in names:
         value = result.metrics.get(name)
-        figures = _grader_figures(result, name)
         baseline, target = _real(figures.get("baseline")), _real(figures.get("target"))
-        credit = _real(figures.get("credit"))
-        if name == challenge.metric:
-            baseline = challenge.baseline if baseline is None else baseline
-            target = challenge.target if target is None else target
-        if credit is None and baseline is not None and target is not None:
+        baseline = challenge.baseline if baseline is None else baseline
+        target = challenge.target if target is None else target
+        credit = _real(figures.get("credit")) if name == metric else None
+        if credit is None:
             credit = metric_credit(value, baseline, target)
-        rows.append(MetricRow(name, value, baseline, target, credit))
+        if name == metric:
+            low, high = (
+                _real(result.metrics.get(f"{metric}_ci_low")),
+                _real(result.metrics.get(f"{metric}_ci_high")),
+            )
+        else:
+            interval = slices.get(name[len(metric) + 1 : -1], {})
+            interval = interval if isinstance(interval, dict) else {}
+            low, high = _real(interval.get("ci_low")), _real(interval.get("ci_high"))
+        rows.append(MetricRow(name, value, baseline, target, credit, low, high))
+    return rows
+
+
+COST_ROWS = (
+    ("Training run", "training_cost_usd"),
+    ("A million single-record predictions", "cost_per_million_predictions_usd"),
+)
+
+
+def cost_rows(result: SubmissionResult) -> list[TimingRow]:
+    """Costs under the challenge's cost model, when they could be measured."""
+    rows = []
+    for label, key in COST_ROWS:
+        value = _real(result.metrics.get(key))
+        if value is not None:
+            rows.append(TimingRow(label, f"${value:.6f}" if value < 0.01 else f"${value:,.4f}"))
     return rows
 
 
@@ -297,6 +327,7 @@ def render_report(result: SubmissionResult, statement_title: str | None = None) 
         title=statement_title or result.challenge.title,
         metrics=metric_rows(result),
         timings=timing_rows(result.timings),
+        costs=cost_rows(result),
     )
 
 

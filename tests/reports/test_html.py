@@ -239,38 +239,48 @@ def test_report_is_well_formed_and_self_contained() -> None:
 
 
 def test_metrics_show_thresholds_and_credit() -> None:
-    html = render_report(make_result(metrics={"roc_auc": 0.8123, "accuracy": 0.91}))
+    html = render_report(
+        make_result(
+            metrics={
+                "roc_auc": 0.8123,
+                "roc_auc_ci_low": 0.79,
+                "roc_auc_ci_high": 0.83,
+                "latency_p95_ms": 12.0,
+            }
+        )
+    )
     metrics = html[html.index('<section id="metrics">') : html.index('<section id="grades">')]
     assert "0.8123" in metrics
+    assert "0.7900 to 0.8300" in metrics  # 95% interval
     assert "0.5000" in metrics  # baseline
     assert "0.8500" in metrics  # target
     assert "0.89" in metrics  # (0.8123 - 0.5) / 0.35
-    assert metrics.index("roc_auc") < metrics.index("accuracy")
+    assert "latency_p95_ms" not in metrics  # latency has its own section
 
 
-def test_thresholds_and_credit_come_from_the_grader_when_reported() -> None:
+def test_thresholds_and_credit_come_from_the_grader_and_slices_follow() -> None:
     correctness = GradeResult(
         grader="correctness",
         score=0.25,
         weight=1,
-        details={"metric": "roc_auc", "value": 0.6, "baseline": 0.5, "target": 0.9, "credit": 0.25},
+        details={
+            "metric": "roc_auc",
+            "value": 0.6,
+            "baseline": 0.5,
+            "target": 0.9,
+            "credit": 0.25,
+            "slices": {"drifted": {"value": 0.7, "ci_low": 0.6, "ci_high": 0.8, "rows": 100}},
+        },
     )
-    speed = GradeResult(
-        grader="latency",
-        score=1.0,
-        weight=1,
-        details={"metric": "p95_ms", "value": 2.0, "baseline": 50.0, "target": 5.0},
+    result = make_result(
+        grades=[correctness], metrics={"roc_auc": 0.6, "roc_auc[drifted]": 0.7, "p95_ms": 2.0}
     )
-    result = make_result(grades=[correctness, speed], metrics={"roc_auc": 0.6, "p95_ms": 2.0})
     rows = {row.name: row for row in metric_rows(result)}
-    assert list(rows) == ["roc_auc", "p95_ms"]
+    assert list(rows) == ["roc_auc", "roc_auc[drifted]"]
     assert (rows["roc_auc"].baseline, rows["roc_auc"].target) == (0.5, 0.9)
     assert rows["roc_auc"].credit == 0.25
-    assert (rows["p95_ms"].baseline, rows["p95_ms"].target, rows["p95_ms"].credit) == (
-        50.0,
-        5.0,
-        1.0,
-    )
+    assert (rows["roc_auc[drifted]"].low, rows["roc_auc[drifted]"].high) == (0.6, 0.8)
+    assert rows["roc_auc[drifted]"].credit == pytest.approx(0.5)
 
 
 def test_grades_show_score_weight_criteria_and_flags() -> None:
@@ -340,7 +350,7 @@ def test_none_values_render_as_dash() -> None:
     phases = html[html.index('<section id="phases">') : html.index('<section id="timings">')]
     assert phases.count(f'<td class="num">{MISSING}</td>') == 3  # exit code, cpu s, peak memory
     metrics = html[html.index('<section id="metrics">') : html.index('<section id="grades">')]
-    assert metrics.count(f'<td class="num">{MISSING}</td>') == 2  # value and credit
+    assert metrics.count(f'<td class="num">{MISSING}</td>') == 3  # value, interval and credit
     assert f'<th scope="row">Commit</th><td>{MISSING}</td>' in html
     assert "None" not in html
 
