@@ -203,6 +203,15 @@ def timing_rows(timings: Mapping[str, Any]) -> list[TimingRow]:
         samples = _real(latency.get("n"))
         if samples is not None:
             rows.append(TimingRow("Latency samples", format_number(int(samples))))
+    cpu = timings.get("latency_cpu_ms")
+    if isinstance(cpu, Mapping):
+        for key in ("p50", "p95"):
+            number = _real(cpu.get(key))
+            if number is not None:
+                rows.append(TimingRow(f"Single-row CPU time {key}", f"{format_number(number)} ms"))
+    load = _real(timings.get("host_load_average"))
+    if load is not None and load >= 0:
+        rows.append(TimingRow("Host load average while timing", format_number(load, 2)))
     return rows
 
 

@@ -39,7 +39,12 @@ import traceback
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from time import perf_counter, perf_counter_ns, sleep  # bound before candidate code runs
+from time import (
+    perf_counter,
+    perf_counter_ns,
+    sleep,
+    thread_time_ns,
+)  # bound before candidate code runs
 from typing import Any, NoReturn
 
 EXIT_CANDIDATE_ERROR = 3
@@ -208,6 +213,14 @@ def _predictions_csv(id_column: str, ids: list[Any], values: list[Any]) -> bytes
     return data
 
 
+def _load_average() -> float:
+    """The host's 1-minute load average (containers share the host's /proc/loadavg)."""
+    try:
+        return float(os.getloadavg()[0])
+    except OSError:
+        return -1.0
+
+
 def _percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return math.nan
@@ -260,12 +273,23 @@ def run(
         for position in positions[: arguments.warmup]:
             _call("latency", module.predict, model, frame.iloc[[position]])
         latencies: list[float] = []
+        cpu_times: list[float] = []
+        load_before = _load_average()
         for position in positions:
             row = frame.iloc[[position]]
-            tick = perf_counter_ns()
+            cpu_tick, tick = thread_time_ns(), perf_counter_ns()
             _call("latency", module.predict, model, row)
             latencies.append((perf_counter_ns() - tick) / 1e6)
+            cpu_times.append((thread_time_ns() - cpu_tick) / 1e6)
         ordered = sorted(latencies)
+        # CPU time of the calling thread barely moves when other work competes for the CPU,
+        # so next to wall latency it tells a slow predictor from a busy machine.
+        cpu_ordered = sorted(cpu_times)
+        timings["latency_cpu_ms"] = {
+            "p50": _percentile(cpu_ordered, 0.50),
+            "p95": _percentile(cpu_ordered, 0.95),
+        }
+        timings["host_load_average"] = max(load_before, _load_average())
         timings["latency_ms"] = {
             "n": len(ordered),
             "p50": _percentile(ordered, 0.50),

@@ -63,6 +63,9 @@ def test_reference_clears_the_target(
     latency = result.timings["latency_ms"]
     assert latency["n"] == session.challenge.spec.contract.latency_samples
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+    cpu = result.timings["latency_cpu_ms"]
+    assert 0 < cpu["p50"] <= cpu["p95"]
+    assert result.timings["host_load_average"] >= 0
     for phase in result.phases:
         assert phase.peak_memory_mb and phase.peak_memory_mb > 20
         assert phase.cpu_s and phase.cpu_s > 0
