@@ -360,6 +360,114 @@ def challenge_schema() -> None:
     print(json.dumps(ChallengeSpec.model_json_schema(), indent=2))
 
 
+@challenge_app.command("validate")
+def challenge_validate(
+    challenge: Annotated[str, typer.Argument(help="Challenge id (or path to challenge.yaml).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+    challenges_path: ChallengesPath = None,
+) -> None:
+    """Prove a challenge before release: reproducible data, no leaks, calibrated examples.
+
+    Grades every bundled example in the real sandbox; exits 1 when any check fails."""
+    with _handle_errors():
+        from harness.authoring import validate
+
+        progress = (lambda message: None) if as_json else _status_printer()
+        report = validate(challenge, challenges_path, progress=progress)
+        if as_json:
+            print(json.dumps(report.to_dict(), indent=2))
+        else:
+            _print_calibration(report.calibration)
+            _print_checks(report.checks)
+        if not report.ok:
+            raise typer.Exit(1)
+
+
+def _print_calibration(rows: list[Any]) -> None:
+    if not rows:
+        return
+    table = Table(title="Calibration")
+    metric_name = rows[0].metric or "metric"
+    for column in ("example", "expect", f"{metric_name} (95% CI)", "credit", "total", "verdict"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        if row.value is None:
+            metric = "—"
+        elif row.ci_low is None or row.ci_high is None:
+            metric = f"{row.value:.4f}"
+        else:
+            metric = f"{row.value:.4f} ({row.ci_low:.3f}-{row.ci_high:.3f})"
+        table.add_row(
+            row.example,
+            row.expect,
+            metric,
+            "—" if row.credit is None else f"{row.credit:.2f}",
+            f"{row.total_score:.1f}",
+            ("[green]ok[/green] " if row.met else "[red]FAIL[/red] ") + row.reason,
+        )
+    console.print(table)
+
+
+def _print_checks(checks: list[Any]) -> None:
+    for check in checks:
+        mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} {check.name}: ", end="", highlight=False)
+        console.print(check.detail, markup=False, highlight=False)
+        if not check.ok and check.fix:
+            console.print(f"      Fix: {check.fix}", markup=False, highlight=False)
+    failed = sum(not check.ok for check in checks)
+    console.print(f"{failed} check(s) failed." if failed else "All checks passed.")
+
+
+@challenge_app.command("export")
+def challenge_export(
+    challenge: Annotated[str, typer.Argument(help="Challenge id (or path to challenge.yaml).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The kit archive to write (.zip).")],
+    challenges_path: ChallengesPath = None,
+) -> None:
+    """Write the candidate kit: statement, public data, starter, contract and self-check.
+
+    The archive is scanned before it is kept; a kit that would leak hidden material is
+    not written."""
+    with _handle_errors():
+        from challenges.data import prepare_data
+        from challenges.loader import load_challenge
+        from harness.authoring import export_kit
+
+        loaded = load_challenge(challenge, challenges_path)
+        entries = export_kit(loaded, prepare_data(loaded), out)
+        console.print(f"wrote {out} ({len(entries)} files):", highlight=False)
+        for name in entries:
+            console.print(f"  {name}", markup=False, highlight=False)
+
+
+@challenge_app.command("new")
+def challenge_new(
+    challenge: Annotated[str, typer.Argument(help="Id of the new challenge, e.g. fraud-tabular.")],
+    path: Annotated[
+        Path | None,
+        typer.Option(
+            "--path",
+            help="Directory to create it in (default: first HARNESS_CHALLENGES_PATH entry, "
+            "else ./challenges-local).",
+        ),
+    ] = None,
+) -> None:
+    """Scaffold a working challenge (spec, messy data generator, statement, reference and
+    baseline solutions) from the basic template."""
+    with _handle_errors():
+        from harness.authoring import new_challenge
+
+        created = new_challenge(challenge, path)
+        console.print(f"created {created.directory}", highlight=False)
+        console.print(
+            f"Next: harness challenge validate {created.id} "
+            f"--challenges-path {created.directory.parent}",
+            markup=False,
+            highlight=False,
+        )
+
+
 @result_app.command("schema")
 def result_schema() -> None:
     """Print the JSON Schema of result.json."""
@@ -430,6 +538,37 @@ def doctor(challenges_path: ChallengesPath = None) -> None:
         console.print(f"{failed} problem(s) found.")
         raise typer.Exit(1)
     console.print("Everything needed to grade is in place.")
+
+
+@app.command()
+def check(
+    submission: Annotated[
+        str, typer.Argument(help="Your repository: directory, git repo or archive.")
+    ],
+    challenge: Annotated[
+        str, typer.Option("--challenge", "-c", help="Challenge id (see `harness challenge list`).")
+    ],
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Public data directory (the kit's data/); default: generated."),
+    ] = None,
+    challenges_path: ChallengesPath = None,
+) -> None:
+    """Self-check a submission on public data only: contract files, train and predict in the
+    grading sandbox, prediction shape and a timing estimate. Exits 1 when a check fails."""
+    with _handle_errors():
+        from challenges.loader import load_challenge
+        from harness.authoring import self_check
+
+        loaded = load_challenge(challenge, challenges_path)
+        if data is None:
+            from challenges.data import prepare_data
+
+            data = prepare_data(loaded).public_dir
+        checks = self_check(submission, loaded, data, progress=_status_printer())
+        _print_checks(checks)
+        if not all(item.ok for item in checks):
+            raise typer.Exit(1)
 
 
 def main() -> None:

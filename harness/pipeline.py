@@ -238,7 +238,7 @@ def _grade_ingested(
         _fresh_writable(workspace / "model"),
         _fresh_writable(workspace / "output"),
     )
-    _make_readable(submission.root)
+    make_readable(submission.root)
     try:
         phases = run_phases(session, submission.root, model_dir, output_dir)
         predictions, timings, driver_error = collect_outputs(phases, output_dir)
@@ -831,7 +831,7 @@ def _is_candidate_specific(error: Exception) -> bool:
     return isinstance(error, SubmissionError)
 
 
-def _make_readable(root: Path) -> None:
+def make_readable(root: Path) -> None:
     """Let the unprivileged sandbox user read the submission (mounted read-only)."""
     for current, directories, files in os.walk(root):
         for name in directories:
