@@ -97,3 +97,21 @@ def tree_digest(root: Path, exclude: frozenset[str] = frozenset({".git"})) -> st
                 relative = (relative_dir / name).as_posix()
                 digest.update(f"L {relative}\0{os.readlink(Path(current) / name)}\0".encode())
     return digest.hexdigest()
+
+
+def special_file_kind(mode: int) -> str | None:
+    """Name a file type the harness never reads or keeps from a candidate (devices, fifos,
+    sockets), or None for regular files, directories and links."""
+    import stat
+
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode):
+        return None
+    return "special file"

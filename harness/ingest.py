@@ -40,7 +40,7 @@ from typing import BinaryIO, Never, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import SubmissionError
-from harness.fsutil import remove_tree, sha256_file, tree_digest
+from harness.fsutil import remove_tree, sha256_file, special_file_kind, tree_digest
 from harness.submission import GitCommit, GitInfo, IngestStatus, Submission, SubmissionKind
 
 __all__ = ["DEFAULT_LIMITS", "IngestLimits", "ingest"]
@@ -283,21 +283,6 @@ def _raise_write_error(where: str, error: OSError) -> Never:
     raise _Rejected(f"{where}: cannot be written ({error.strerror})") from error
 
 
-def _describe_file_type(mode: int) -> str | None:
-    """Name a file type the harness refuses, or None for regular files, dirs and links."""
-    if stat.S_ISCHR(mode):
-        return "character device"
-    if stat.S_ISBLK(mode):
-        return "block device"
-    if stat.S_ISFIFO(mode):
-        return "fifo"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode):
-        return None
-    return "special file"
-
-
 def _refuse_file_type(where: str, kind: str) -> Never:
     raise _Rejected(f"{where}: {kind} (only regular files, directories and symlinks are allowed)")
 
@@ -331,7 +316,7 @@ def _scan_tree(root: Path, limits: IngestLimits, member_prefix: str | None = Non
                     where = _where(member_prefix + relative, archive=True)
                 budget.add_entry()
                 mode = entry.stat(follow_symlinks=False).st_mode
-                refused = _describe_file_type(mode)
+                refused = special_file_kind(mode)
                 if refused:
                     _refuse_file_type(where, refused)
                 if stat.S_ISDIR(mode):
@@ -509,7 +494,7 @@ def _copy_directory(
                 notes.append(f"skipped {relative.as_posix()!r}: it is the harness workspace")
                 continue
             budget.add_entry()
-            refused = _describe_file_type(status.st_mode)
+            refused = special_file_kind(status.st_mode)
             if refused:
                 _refuse_file_type(where, refused)
             if stat.S_ISLNK(status.st_mode):
@@ -745,7 +730,7 @@ def _extract_zip(archive: Path, destination: Path, limits: IngestLimits, notes: 
                 continue
             # Unix zips keep the file mode (and type) in the high bits of external_attr.
             mode = member.external_attr >> 16 if member.create_system == 3 else 0
-            refused = _describe_file_type(mode) if stat.S_IFMT(mode) else None
+            refused = special_file_kind(mode) if stat.S_IFMT(mode) else None
             if refused:
                 _refuse_file_type(where, refused)
             if member.flag_bits & 0x1:

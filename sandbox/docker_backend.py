@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SandboxUnavailable
+from harness.fsutil import special_file_kind
 from sandbox import sandboxenv
 from sandbox.base import Mount, PhaseRequest, PhaseResult, PhaseStatus
 from sandbox.cgroups import CgroupPaths, CgroupUsage
@@ -161,7 +162,7 @@ def remove_unsafe_entries(root: Path) -> list[str]:
                     continue
                 description = f"{name!r} -> {target[:120]!r}"
             else:
-                description = f"{name!r} ({_file_kind(mode)})"
+                description = f"{name!r} ({special_file_kind(mode) or 'special file'})"
             try:
                 os.unlink(entry.path)
             except OSError:
@@ -180,18 +181,6 @@ def describe_removed(target: str, removed: list[str], shown: int = 6) -> str:
     return (
         f"removed {count} unsafe {noun} from {target} (links out of it, fifos, sockets): {listed}"
     )
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "fifo"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode):
-        return "character device"
-    if stat.S_ISBLK(mode):
-        return "block device"
-    return "special file"
 
 
 def prepare_writable_dir(path: Path) -> None:
