@@ -69,7 +69,9 @@ HOST_MARKERS = (
     Path("/etc/cron.d/pwned"),
 )
 TRAIN_LIMITS = PhaseLimits(
-    wall_time_s=15,
+    # Tight, but with room for the normal reference solution to train on a cold machine
+    # (CI runs this batch first, right after the engine starts): ~3 s warm, far more cold.
+    wall_time_s=40,
     memory_mb=512,
     cpus=1.0,
     pids=64,
