@@ -179,6 +179,11 @@ def _grade_and_summarise(
 ) -> list[Any]:
     from harness import pipeline
 
+    if jobs != "auto" and not (jobs.isdigit() and int(jobs) >= 1):
+        raise HarnessError(
+            f"--jobs must be a number from 1 or 'auto', not {jobs!r}",
+            hint="For example --jobs 2 or --jobs auto.",
+        )
     session = pipeline.open_session(challenge_id, challenges_path, progress=_status_printer())
     workers = _resolve_jobs(jobs, session)
     run_started = pipeline.now()
@@ -233,15 +238,7 @@ def _resolve_jobs(jobs: str, session: Any) -> int:
     if jobs == "auto":
         console.print(f"[dim]grading {fitting} submission(s) at a time[/dim]")
         return fitting
-    try:
-        requested = int(jobs)
-    except ValueError:
-        raise HarnessError(
-            f"--jobs must be a number or 'auto', not {jobs!r}",
-            hint="For example --jobs 2 or --jobs auto.",
-        ) from None
-    if requested < 1:
-        raise HarnessError("--jobs must be at least 1", hint="For example --jobs 2 or --jobs auto.")
+    requested = int(jobs)  # checked before the session opened
     if requested > fitting:
         console.print(
             f"[yellow]--jobs {requested} would give concurrent phases more CPU or memory than this host has; "

@@ -785,26 +785,6 @@ def load_results(out_dir: Path, challenge_id: str) -> list[SubmissionResult]:
     return results
 
 
-def stop_own_containers(session: GradingSession) -> None:
-    """Remove every container this harness process started (used on interruption)."""
-    from sandbox.docker_backend import LABEL, LABEL_OWNER_PID
-
-    client = getattr(session.sandbox, "client", None)
-    if client is None:
-        return
-    try:
-        owned = client.containers.list(
-            all=True, filters={"label": [LABEL, f"{LABEL_OWNER_PID}={os.getpid()}"]}
-        )
-    except Exception:
-        return
-    for container in owned:
-        try:
-            container.remove(force=True)
-        except Exception:
-            continue
-
-
 def remove_stale_workspaces(root: Path) -> int:
     """Delete work directories of harness processes that no longer run (a killed batch)."""
     removed = 0

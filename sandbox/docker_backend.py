@@ -31,7 +31,6 @@ import stat
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -430,7 +429,8 @@ class DockerSandbox:
     # -- housekeeping -----------------------------------------------------------------------
 
     def cleanup_stale(self) -> int:
-        """Remove harness containers whose owning process on this host is gone."""
+        """Remove harness containers left by a harness process on this host that is gone.
+        Containers of live harness processes, and of other hosts sharing the engine, stay."""
         host = socket.gethostname()
         removed = 0
         for container in self.client.containers.list(all=True, filters={"label": LABEL}):
@@ -440,18 +440,21 @@ class DockerSandbox:
                 owner_pid = int(labels.get(LABEL_OWNER_PID, "0"))
             except ValueError:
                 owner_pid = 0
-            if (
-                owner_host == host
-                and owner_pid
-                and _process_alive(owner_pid)
-                and owner_pid != os.getpid()
-            ):
-                continue
-            if owner_pid == os.getpid():
+            if owner_host not in (None, host) or (owner_pid and _process_alive(owner_pid)):
                 continue
             self._remove(container)
             removed += 1
         return removed
+
+    def remove_own(self) -> None:
+        """Remove every container this harness process started (used on interruption)."""
+        owned = {"label": [LABEL, f"{LABEL_OWNER_PID}={os.getpid()}"]}
+        try:
+            containers = self.client.containers.list(all=True, filters=owned)
+        except Exception:
+            return
+        for container in containers:
+            self._remove(container)
 
     def list_managed(self) -> list[str]:
         """Names of all harness-labelled containers (for tests and `doctor`)."""
@@ -592,8 +595,3 @@ def _process_alive(pid: int) -> bool:
 def _short_error(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0][:300] if text else type(error).__name__
-
-
-def iter_managed_containers(client: Any) -> Iterator[Any]:
-    """Harness-labelled containers on the engine."""
-    yield from client.containers.list(all=True, filters={"label": LABEL})

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from typing import Any
 
 from harness.config import BASE_IMAGE_ENV, harness_home
 from harness.errors import ImageError
-from sandbox.docker_backend import LABEL, SANDBOX_UID
+from sandbox.docker_backend import LABEL, LABEL_OWNER_HOST, LABEL_OWNER_PID, SANDBOX_UID
 
 BASE_REPOSITORY = "worksample-harness/base"
 RUNTIME_REPOSITORY = "worksample-harness/runtime"
@@ -329,7 +330,12 @@ def _build_runtime(
         network_mode="none",
         user="0:0",
         mounts=[Mount(target="/wheels", source=str(wheels.resolve()), type="bind", read_only=True)],
-        labels={LABEL: "1", f"{LABEL}.build": reference},
+        labels={
+            LABEL: "1",
+            f"{LABEL}.build": reference,
+            LABEL_OWNER_PID: str(os.getpid()),
+            LABEL_OWNER_HOST: socket.gethostname(),
+        },
     )
     try:
         container.start()
