@@ -152,10 +152,14 @@ def generate(challenge: Challenge, seed: int | None = None) -> GeneratedData:
     for name, frame in (("eval_features", data.eval_features), ("eval_labels", data.eval_labels)):
         if id_column not in frame.columns:
             raise ChallengeError(f"{challenge.id}: {name} has no id column {id_column!r}")
-    if set(data.eval_labels.columns) != {id_column, target}:
+    label_columns = [id_column, target] + ([flag] if (flag := spec.task.flag_column) else [])
+    if set(data.eval_labels.columns) != set(label_columns):
         raise ChallengeError(
-            f"{challenge.id}: eval_labels must have exactly the columns {id_column!r}, {target!r}"
+            f"{challenge.id}: eval_labels must have exactly the columns "
+            + ", ".join(repr(name) for name in label_columns)
         )
+    if flag and not data.eval_labels[flag].isin([0, 1, True, False]).all():
+        raise ChallengeError(f"{challenge.id}: eval_labels[{flag!r}] must hold only 0 and 1")
     if not data.eval_features[id_column].is_unique:
         raise ChallengeError(f"{challenge.id}: eval_features ids are not unique")
     declared = {slice_spec.name for slice_spec in spec.slices}

@@ -36,6 +36,16 @@ class TaskType(StrEnum):
     binary_classification = "binary_classification"
     multiclass_classification = "multiclass_classification"
     regression = "regression"
+    ranking = "ranking"
+
+
+# Which prediction kinds (graders.metrics.PredictionKind) each task type's metric may use.
+TASK_PREDICTIONS: dict[TaskType, tuple[str, ...]] = {
+    TaskType.binary_classification: ("probability", "label"),
+    TaskType.multiclass_classification: ("label",),
+    TaskType.regression: ("value",),
+    TaskType.ranking: ("ranking",),
+}
 
 
 class TaskSpec(_Spec):
@@ -54,6 +64,30 @@ class TaskSpec(_Spec):
     positive_label: str | int | None = Field(
         None, description="Positive class for binary metrics that need one (e.g. f1)."
     )
+    flag_column: str | None = Field(
+        None,
+        description="Column of the hidden labels that is 1 for rows a service should flag "
+        "(e.g. corrupted input) and 0 otherwise. Predictions may then carry a 'flagged' "
+        "column; rows marked 1 are left out of the metric and judged on flagging instead.",
+    )
+
+    @model_validator(mode="after")
+    def _metric_fits_task(self) -> TaskSpec:
+        from graders.metrics import METRICS
+
+        metric = METRICS.get(self.metric)
+        if metric is None:
+            return self  # unknown names are reported with the catalogue when graders start
+        allowed = TASK_PREDICTIONS[self.type]
+        if metric.prediction not in allowed:
+            fitting = sorted(name for name, item in METRICS.items() if item.prediction in allowed)
+            raise ValueError(
+                f"metric {self.metric!r} scores {metric.prediction} predictions, which a "
+                f"{self.type.value} task does not produce; use one of: {', '.join(fitting)}"
+            )
+        if self.flag_column in (self.id_column, self.target_column):
+            raise ValueError("flag_column must differ from the id and target columns")
+        return self
 
 
 class ThresholdsSpec(_Spec):

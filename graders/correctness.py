@@ -94,6 +94,24 @@ def correctness(bootstrap: int = BOOTSTRAP_RESAMPLES) -> Grader:
                 text=f"baseline {baseline:g} -> 0 credit, target {target:g} -> full credit",
             ),
         ]
+        if measured.should_flag is not None:
+            left_out = int(measured.should_flag.sum())
+            evidence.append(
+                Evidence(
+                    kind="number",
+                    text=f"{left_out} rows the service should flag ({spec.task.flag_column}) are "
+                    "left out of the metric; flagging is judged separately",
+                )
+            )
+        if measured.declined_valid_rows:
+            evidence.append(
+                Evidence(
+                    kind="number",
+                    text=f"{measured.declined_valid_rows} valid rows were flagged without a "
+                    "prediction; each is scored as a trivial answer (the median of the truth)",
+                )
+            )
+            details["declined_valid_rows"] = measured.declined_valid_rows
         criteria = [
             Criterion(
                 name="valid predictions",

@@ -156,9 +156,9 @@ def _read_predictions(path: Path, id_column: str) -> pd.DataFrame:
     import io
 
     frame = pd.read_csv(io.BytesIO(read_regular_file(path, 64 * 2**20)), dtype={id_column: str})
-    if list(frame.columns) != [id_column, "prediction"]:
+    if list(frame.columns) not in ([id_column, "prediction"], [id_column, "prediction", "flagged"]):
         raise ValueError(f"unexpected columns {list(frame.columns)[:4]}")
-    return frame.drop_duplicates(id_column).set_index(id_column)
+    return frame.drop_duplicates(id_column).set_index(id_column)[["prediction"]]
 
 
 def declared_requirements(root: Path) -> tuple[str | None, list[str]]:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from graders.base import GradingContext
 from graders.metrics import Metric, get_metric
-from graders.predictions import check_predictions
+from graders.predictions import check_predictions, truth_values
 
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 20240611
@@ -65,14 +65,28 @@ class Measurements:
     predict_peak_memory_mb: float | None = None
     training_cost_usd: float | None = None
     cost_per_million_predictions_usd: float | None = None
+    flagged: np.ndarray[Any, Any] | None = field(default=None, compare=False)
+    """The candidate's row flags (booleans aligned with ``hidden_ids``), for a challenge with
+    a flag column; all False when the candidate flagged nothing."""
+    should_flag: np.ndarray[Any, Any] | None = field(default=None, compare=False)
+    """Rows the hidden labels mark for flagging (aligned with ``hidden_ids``)."""
+    hidden_ids: np.ndarray[Any, Any] | None = field(default=None, compare=False)
+    declined_valid_rows: int = 0
+    """Valid rows the candidate flagged and left without a prediction (scored as a trivial
+    answer, the median of the valid rows' truth)."""
 
     def figures(self) -> dict[str, float | None]:
         """Flat name -> value, e.g. ``roc_auc``, ``roc_auc[unseen_plan]``, ``latency_p95_ms``."""
         flat: dict[str, float | None] = {
             key: value
             for key, value in asdict(self).items()
-            if key not in ("metric", "prediction_problem")
+            if key not in ("metric", "prediction_problem", "flagged", "should_flag", "hidden_ids")
         }
+        if self.should_flag is not None and self.flagged is not None:
+            hits = int((self.flagged & self.should_flag).sum())
+            flagged, wanted = int(self.flagged.sum()), int(self.should_flag.sum())
+            flat["flag_precision"] = hits / flagged if flagged else None
+            flat["flag_recall"] = hits / wanted if wanted else None
         if self.metric is not None:
             flat[self.metric.name] = self.metric.overall.value
             flat[f"{self.metric.name}_ci_low"] = self.metric.overall.low
@@ -144,50 +158,72 @@ def _resampled_values(
     return values
 
 
-def _metric_measurement(
-    context: GradingContext, resamples: int
-) -> tuple[MetricMeasurement | None, str | None]:
+@dataclass
+class _Scored:
+    metric: MetricMeasurement | None = None
+    problem: str | None = None
+    flagged: np.ndarray[Any, Any] | None = None
+    should_flag: np.ndarray[Any, Any] | None = None
+    ids: np.ndarray[Any, Any] | None = None
+    declined_valid: int = 0
+
+
+def _metric_measurement(context: GradingContext, resamples: int) -> _Scored:
     spec = context.challenge.spec
     if context.predictions_file is None:
         failed = [phase for phase in context.phases.values() if phase.status != "ok"]
         if failed:
-            return (
-                None,
-                f"no predictions: the {failed[0].name} phase ended with {failed[0].status.value}",
+            return _Scored(
+                problem=f"no predictions: the {failed[0].name} phase ended with {failed[0].status.value}"
             )
-        return None, "no predictions were produced"
+        return _Scored(problem="no predictions were produced")
     metric = get_metric(spec.task.metric)
     labels = pd.read_csv(context.data.labels_file, dtype={spec.task.id_column: str})
-    ids = labels[spec.task.id_column]
+    ids = labels[spec.task.id_column].astype(str)
     truth_column = labels[spec.task.target_column]
     classes = (
         sorted(truth_column.astype(str).unique().tolist()) if metric.prediction == "label" else None
     )
     check = check_predictions(context.predictions_file, ids, spec.task.id_column, metric, classes)
     if not check.ok or check.values is None:
-        return None, f"predictions rejected: {check.reason}"
-    truth = (
-        truth_column.astype(str).to_numpy()
-        if metric.prediction == "label"
-        else truth_column.to_numpy()
-    )
+        return _Scored(problem=f"predictions rejected: {check.reason}")
+    truth = truth_values(metric, truth_column)
+    predicted = check.values
+    scored = _Scored(ids=ids.to_numpy(), flagged=check.flags)
+    keep = np.ones(len(ids), dtype=bool)
+    if spec.task.flag_column is not None:
+        scored.should_flag = labels[spec.task.flag_column].astype(bool).to_numpy()
+        keep = ~scored.should_flag
+        if check.flags is None:
+            scored.flagged = np.zeros(len(ids), dtype=bool)
+        if predicted.dtype.kind == "f":
+            # A valid row the candidate flagged and left without a prediction is scored as
+            # the median of the valid rows' truth: declining costs what a trivial answer costs.
+            declined = keep & ~np.isfinite(predicted)
+            scored.declined_valid = int(declined.sum())
+            if scored.declined_valid:
+                predicted = predicted.copy()
+                predicted[declined] = float(np.median(truth[keep].astype(float)))
     try:
-        overall = bootstrap(metric, truth, check.values, resamples)
+        overall = bootstrap(metric, truth[keep], predicted[keep], resamples)
     except ValueError as error:
-        return None, f"{metric.name} cannot be computed: {error}"
+        scored.problem = f"{metric.name} cannot be computed: {error}"
+        return scored
     slices: dict[str, Estimate] = {}
-    position = {identifier: index for index, identifier in enumerate(ids.astype(str))}
+    position = {identifier: index for index, identifier in enumerate(ids)}
     for name, slice_ids in context.data.slices().items():
         rows = np.array(
             [position[identifier] for identifier in slice_ids if identifier in position], dtype=int
         )
+        rows = rows[keep[rows]] if len(rows) else rows
         if len(rows) == 0:
-            continue
+            continue  # e.g. a slice of rows that should be flagged: the robustness grader's
         try:
-            slices[name] = bootstrap(metric, truth[rows], check.values[rows], resamples)
+            slices[name] = bootstrap(metric, truth[rows], predicted[rows], resamples)
         except ValueError:
             continue  # e.g. a slice with one class: reported as missing rather than wrong
-    return MetricMeasurement(metric.name, metric.higher_is_better, overall, slices), None
+    scored.metric = MetricMeasurement(metric.name, metric.higher_is_better, overall, slices)
+    return scored
 
 
 _CACHE: weakref.WeakKeyDictionary[GradingContext, dict[int, Measurements]] = (
@@ -204,7 +240,7 @@ def measure(context: GradingContext, resamples: int = BOOTSTRAP_RESAMPLES) -> Me
 
 
 def _measure(context: GradingContext, resamples: int) -> Measurements:
-    metric, problem = _metric_measurement(context, resamples)
+    scored = _metric_measurement(context, resamples)
     timings = context.timings or {}
     raw_latency = timings.get("latency_ms")
     latency: dict[str, Any] = raw_latency if isinstance(raw_latency, dict) else {}
@@ -224,8 +260,12 @@ def _measure(context: GradingContext, resamples: int) -> Measurements:
         per_million = hours * cost.cpu_hour_usd + hours * memory_gb * cost.gb_hour_usd
 
     return Measurements(
-        metric=metric,
-        prediction_problem=problem,
+        metric=scored.metric,
+        prediction_problem=scored.problem,
+        flagged=scored.flagged,
+        should_flag=scored.should_flag,
+        hidden_ids=scored.ids,
+        declined_valid_rows=scored.declined_valid,
         latency_p50_ms=_number(latency.get("p50")),
         latency_p95_ms=_number(latency.get("p95")),
         latency_p99_ms=_number(latency.get("p99")),

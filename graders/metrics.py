@@ -11,7 +11,7 @@ from sklearn import metrics as sk
 
 from harness.errors import ChallengeError
 
-PredictionKind = Literal["probability", "label", "value"]
+PredictionKind = Literal["probability", "label", "value", "ranking"]
 
 
 Array = np.ndarray[Any, Any]
@@ -59,6 +59,70 @@ def _r2_resampled(truth: Array, predicted: Array, weights: Array) -> Array:
     with np.errstate(invalid="ignore", divide="ignore"):
         result: Array = 1 - residual / spread
     return result
+
+
+RANKING_CUTOFF = 10
+
+
+def _ids(cell: object) -> list[str]:
+    """A ranking cell (space-separated ids) as a list; missing or empty cells are empty."""
+    return str(cell).split() if isinstance(cell, str) else []
+
+
+def _per_query(score: Callable[[set[str], list[str]], float]) -> Callable[[Array, Array], Array]:
+    """Vectorise a per-query score over truth (relevant ids) and predictions (ranked ids)."""
+
+    def scores(truth: Array, predicted: Array) -> Array:
+        result = np.empty(len(truth), dtype=np.float64)
+        for index, (relevant, ranked) in enumerate(zip(truth, predicted, strict=True)):
+            wanted = set(_ids(relevant))
+            result[index] = score(wanted, _ids(ranked)) if wanted else np.nan
+        if np.isnan(result).any():
+            raise ValueError("a query has no relevant ids in the labels")
+        return result
+
+    return scores
+
+
+def _reciprocal_rank(relevant: set[str], ranked: list[str]) -> float:
+    for position, identifier in enumerate(ranked[:RANKING_CUTOFF], start=1):
+        if identifier in relevant:
+            return 1.0 / position
+    return 0.0
+
+
+def _recall_at(k: int) -> Callable[[set[str], list[str]], float]:
+    def recall(relevant: set[str], ranked: list[str]) -> float:
+        return len(relevant.intersection(ranked[:k])) / len(relevant)
+
+    return recall
+
+
+def _ndcg_at_10(relevant: set[str], ranked: list[str]) -> float:
+    seen: set[str] = set()
+    gain = 0.0
+    for position, identifier in enumerate(ranked[:RANKING_CUTOFF], start=1):
+        if identifier in relevant and identifier not in seen:  # a repeated id earns once
+            gain += 1.0 / float(np.log2(position + 1))
+        seen.add(identifier)
+    ideal = sum(
+        1.0 / float(np.log2(position + 1)) for position in range(1, min(len(relevant), 10) + 1)
+    )
+    return gain / ideal
+
+
+def _ranking_metric(
+    name: str, score: Callable[[set[str], list[str]], float], description: str
+) -> Metric:
+    per_query = _per_query(score)
+    return Metric(
+        name,
+        True,
+        "ranking",
+        lambda t, p: float(per_query(t, p).mean()),
+        description,
+        lambda t, p, w: _weighted_mean(per_query(t, p), w),
+    )
 
 
 def _rmse(truth: np.ndarray[Any, Any], predicted: np.ndarray[Any, Any]) -> float:
@@ -139,6 +203,24 @@ METRICS: dict[str, Metric] = {
             lambda t, p: float(sk.r2_score(t, p)),
             "Coefficient of determination.",
             _r2_resampled,
+        ),
+        _ranking_metric(
+            "mrr",
+            _reciprocal_rank,
+            "Mean reciprocal rank of the first relevant id within the top 10 (0 if none).",
+        ),
+        _ranking_metric(
+            "recall_at_5", _recall_at(5), "Share of a query's relevant ids in its top 5, averaged."
+        ),
+        _ranking_metric(
+            "recall_at_10",
+            _recall_at(10),
+            "Share of a query's relevant ids in its top 10, averaged.",
+        ),
+        _ranking_metric(
+            "ndcg_at_10",
+            _ndcg_at_10,
+            "Normalised discounted cumulative gain of the top 10 (binary relevance), averaged.",
         ),
     )
 }

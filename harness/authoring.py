@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from challenges.data import (
@@ -762,10 +763,14 @@ def _check_predictions_shape(
             "(see docs/contract.md, 'Predict phase').",
         )
     try:
-        value = metric.compute(
-            truth.astype(str).to_numpy() if metric.prediction == "label" else truth.to_numpy(),
-            check.values,
-        )
+        from graders.predictions import truth_values
+
+        values = check.values
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            keep = np.isfinite(values)  # rows the candidate flagged and declined
+            value = metric.compute(truth_values(metric, truth)[keep], values[keep])
+        else:
+            value = metric.compute(truth_values(metric, truth), values)
         estimate = (
             f"; {metric.name} on held-out public rows {value:.4f} (a rough guide, not the grade)"
         )

@@ -360,6 +360,8 @@ def predict_request(
             str(spec.contract.latency_samples),
             "--warmup",
             str(spec.contract.warmup_calls),
+            "--task-type",
+            spec.task.type.value,
         ],
         workdir=SUBMISSION_MOUNT,
         env={**_base_env(limits.cpus), "DATA_DIR": EVAL_DATA_MOUNT},

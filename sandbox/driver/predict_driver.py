@@ -7,7 +7,8 @@ the *supervisor* over a pipe. The supervisor never runs candidate code. Once the
 gone it kills whatever the candidate left running (inside the sandbox only), and only then
 writes:
 
-- ``<output>/predictions.csv``: ``<id column>,prediction``
+- ``<output>/predictions.csv``: ``<id column>,prediction[,flagged]`` (a ranking task's
+  prediction is its ranked ids, space-separated)
 - ``<output>/timings.json``: load time, batch time, latency percentiles
 - ``<output>/driver_error.json`` instead, when the candidate's code fails:
   the stage, the exception and the traceback tail.
@@ -38,6 +39,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from time import (
     perf_counter,
@@ -120,14 +122,30 @@ def _check_count(count: int, rows: int, stage: str) -> None:
         raise StageError(stage, f"predict() returned {count} values for {rows} rows")
 
 
-def _as_list(predictions: Any, rows: int, stage: str) -> tuple[list[Any], list[Any] | None]:
-    """Return (values, ids or None). A pandas Series keeps its own index as ids.
+MAX_RANKED_IDS = 100
+
+
+@dataclass
+class Converted:
+    """What predict() returned, as plain lists: values, ids (or None) and flags (or None)."""
+
+    values: list[Any]
+    ids: list[Any] | None = None
+    flags: list[int] | None = None
+
+
+def _as_list(predictions: Any, rows: int, stage: str, ranking: bool = False) -> Converted:
+    """Return the values, the ids of an id-indexed Series or frame, and row flags.
 
     The count is checked before anything is copied, so ten million values (or an endless
-    iterator) fail with the count rather than exhausting memory.
+    iterator) fail with the count rather than exhausting memory. For a ranking task every
+    value is a ranked sequence of ids, written as one space-separated string.
     """
     try:
-        return _convert(predictions, rows, stage)
+        converted = _convert(predictions, rows, stage, ranking)
+        if ranking:
+            converted.values = [_ranked(value, stage) for value in converted.values]
+        return converted
     except StageError:
         raise
     except Exception as error:  # a hostile object's __len__, tolist or __iter__ may raise
@@ -136,28 +154,75 @@ def _as_list(predictions: Any, rows: int, stage: str) -> tuple[list[Any], list[A
         ) from None
 
 
-def _convert(predictions: Any, rows: int, stage: str) -> tuple[list[Any], list[Any] | None]:
+def _ranked(value: Any, stage: str) -> str:
+    """One row's ranked ids as a space-separated string (at most MAX_RANKED_IDS ids)."""
+    if isinstance(value, str):
+        items: list[Any] = value.split()
+    elif isinstance(value, bytes) or value is None or not hasattr(value, "__iter__"):
+        raise StageError(
+            stage,
+            f"predict() returned {type(value).__name__} for a query; return a ranked list of ids per row",
+        )
+    else:
+        items = list(itertools.islice(iter(value), MAX_RANKED_IDS + 1))
+    if len(items) > MAX_RANKED_IDS:
+        raise StageError(
+            stage, f"a query has more than {MAX_RANKED_IDS} ranked ids; return the top ones"
+        )
+    words = []
+    for item in items:
+        if hasattr(item, "item") and not isinstance(item, (str, bytes)):
+            item = item.item()  # NumPy scalars
+        word = str(item)
+        if not word or any(character.isspace() for character in word):
+            raise StageError(stage, f"document id {word[:40]!r} is empty or contains whitespace")
+        words.append(word)
+    return " ".join(words)
+
+
+def _flags(column: Any, stage: str) -> list[int]:
+    flags = []
+    for value in column.tolist():
+        if value in (True, False, 0, 1):
+            flags.append(int(value))
+        else:
+            raise StageError(
+                stage, f"the 'flagged' column holds {value!r}; use True/False (or 1/0) per row"
+            )
+    return flags
+
+
+def _convert(predictions: Any, rows: int, stage: str, ranking: bool) -> Converted:
     import pandas as pd
 
     ids = None
+    flags = None
     if isinstance(predictions, pd.DataFrame):
-        if predictions.shape[1] != 1:
+        columns = [str(name) for name in predictions.columns]
+        if "prediction" in columns and set(columns) <= {"prediction", "flagged"}:
+            _check_count(len(predictions), rows, stage)
+            if "flagged" in columns:
+                flags = _flags(predictions["flagged"], stage)
+            predictions = predictions["prediction"]
+        elif predictions.shape[1] == 1:
+            predictions = predictions.iloc[:, 0]
+        else:
             raise StageError(
                 stage,
-                f"predict() returned a DataFrame with {predictions.shape[1]} columns; return one value per row",
+                f"predict() returned a DataFrame with columns {columns[:5]}; return one value per "
+                "row, or a DataFrame with the columns 'prediction' and (optionally) 'flagged'",
             )
-        predictions = predictions.iloc[:, 0]
     if isinstance(predictions, pd.Series):
         # A Series indexed by id is matched on its ids; a default 0..n-1 index is positional.
         _check_count(len(predictions), rows, stage)
         if not isinstance(predictions.index, pd.RangeIndex):
             ids = list(predictions.index)
-        return predictions.tolist(), ids
+        return Converted(predictions.tolist(), ids, flags)
     shape = getattr(predictions, "shape", None)
     if isinstance(shape, tuple) and hasattr(predictions, "tolist"):  # NumPy and friends
         if len(shape) == 0:
             raise StageError(stage, "predict() returned a single value; return one value per row")
-        if len(shape) > 2 or (len(shape) == 2 and shape[1] != 1):
+        if len(shape) > 2 or (len(shape) == 2 and shape[1] != 1 and not ranking):
             raise StageError(stage, "predict() returned a 2-D result; return one value per row")
         _check_count(int(shape[0]), rows, stage)
         values = predictions.tolist()
@@ -179,15 +244,17 @@ def _convert(predictions: Any, rows: int, stage: str) -> tuple[list[Any], list[A
         if len(values) > rows:
             raise StageError(stage, f"predict() returned more than {rows} values for {rows} rows")
         _check_count(len(values), rows, stage)
-    if values and isinstance(values[0], list):
+    if not ranking and values and isinstance(values[0], list):
         if all(isinstance(row, list) and len(row) == 1 for row in values):
             values = [row[0] for row in values]
         else:
             raise StageError(stage, "predict() returned a 2-D result; return one value per row")
-    return values, ids
+    return Converted(values, ids, flags)
 
 
-def _predictions_csv(id_column: str, ids: list[Any], values: list[Any]) -> bytes:
+def _predictions_csv(
+    id_column: str, ids: list[Any], values: list[Any], flags: list[int] | None = None
+) -> bytes:
     too_big = StageError(
         "predict",
         f"the predictions file would be larger than {MAX_PREDICTIONS_BYTES} bytes; "
@@ -196,9 +263,12 @@ def _predictions_csv(id_column: str, ids: list[Any], values: list[Any]) -> bytes
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     try:
-        writer.writerow([id_column, "prediction"])
-        for identifier, value in zip(ids, values, strict=False):
-            writer.writerow([identifier, repr(value) if isinstance(value, float) else value])
+        writer.writerow([id_column, "prediction"] + (["flagged"] if flags is not None else []))
+        for index, (identifier, value) in enumerate(zip(ids, values, strict=False)):
+            row = [identifier, repr(value) if isinstance(value, float) else value]
+            if flags is not None:
+                row.append(flags[index])
+            writer.writerow(row)
             if buffer.tell() > MAX_PREDICTIONS_BYTES:
                 raise too_big
         data = buffer.getvalue().encode("utf-8", errors="surrogateescape")
@@ -261,9 +331,12 @@ def run(
     timings["throughput_rows_per_s"] = (
         len(frame) / timings["batch_s"] if timings["batch_s"] > 0 else None
     )
-    values, ids = _as_list(raw, len(frame), "predict")
+    converted = _as_list(raw, len(frame), "predict", ranking=arguments.task_type == "ranking")
     del raw
-    predictions = _predictions_csv(arguments.id_column, ids or expected_ids, values)
+    predictions = _predictions_csv(
+        arguments.id_column, converted.ids or expected_ids, converted.values, converted.flags
+    )
+    del converted
 
     enter("latency")
     samples = min(arguments.latency_samples, len(frame))
@@ -528,6 +601,7 @@ def main() -> int:
     parser.add_argument("--output", required=True)
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--task-type", default="", help="ranking: each value is a list of ids")
     arguments = parser.parse_args()
     read_end, write_end = os.pipe()
     for stream in (sys.stdout, sys.stderr):

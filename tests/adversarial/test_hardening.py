@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ def _load_driver() -> ModuleType:
     spec = importlib.util.spec_from_file_location("predict_driver", DRIVER)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
     spec.loader.exec_module(module)
     return module
 
@@ -69,10 +71,13 @@ def test_a_hostile_object_is_a_stage_error_not_a_driver_crash() -> None:
 
 
 def test_good_returns_keep_ids_only_for_an_id_indexed_series() -> None:
-    assert predict_driver._as_list(np.full((3, 1), 0.5), 3, "predict") == ([0.5] * 3, None)
+    Converted = predict_driver.Converted
+    assert predict_driver._as_list(np.full((3, 1), 0.5), 3, "predict") == Converted([0.5] * 3)
     series = pd.Series([0.1, 0.2, 0.3], index=["C3", "C1", "C2"])
-    assert predict_driver._as_list(series, 3, "predict") == ([0.1, 0.2, 0.3], ["C3", "C1", "C2"])
-    assert predict_driver._as_list((x for x in [1, 2, 3]), 3, "predict") == ([1, 2, 3], None)
+    assert predict_driver._as_list(series, 3, "predict") == Converted(
+        [0.1, 0.2, 0.3], ["C3", "C1", "C2"]
+    )
+    assert predict_driver._as_list((x for x in [1, 2, 3]), 3, "predict") == Converted([1, 2, 3])
 
 
 def test_the_driver_and_the_host_agree_on_the_predictions_cap() -> None:
@@ -216,3 +221,49 @@ def test_rejected_values_are_shown_as_written(tmp_path: Path) -> None:
         path, pd.Series(["C1", "C2", "C3"]), "customer_id", get_metric("roc_auc")
     )
     assert result.reason == "1 predictions are missing or not numeric, e.g. nan"
+
+
+def test_ranking_rows_become_space_separated_ids() -> None:
+    ranked = predict_driver._as_list(
+        [["D1", "D2"], ("D3",), np.array(["D4", "D5"])], 3, "predict", ranking=True
+    )
+    assert ranked.values == ["D1 D2", "D3", "D4 D5"]
+    matrix = predict_driver._as_list(np.array([[1, 2], [3, 4], [5, 6]]), 3, "predict", ranking=True)
+    assert matrix.values == ["1 2", "3 4", "5 6"]
+    frame = pd.DataFrame({"prediction": [["A"], ["B", "C"], []]})
+    assert predict_driver._as_list(frame, 3, "predict", ranking=True).values == ["A", "B C", ""]
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        ([["D 1"], ["D2"], ["D3"]], "document id 'D 1' is empty or contains whitespace"),
+        ([["D1"], 5, ["D3"]], "predict() returned int for a query"),
+        ([[f"D{i}" for i in range(101)]] * 3, "more than 100 ranked ids"),
+    ],
+)
+def test_bad_rankings_name_the_problem(returned: object, message: str) -> None:
+    with pytest.raises(predict_driver.StageError, match=re.escape(message)):
+        predict_driver._as_list(returned, 3, "predict", ranking=True)
+
+
+def test_a_frame_with_prediction_and_flagged_keeps_the_flags() -> None:
+    frame = pd.DataFrame({"prediction": [1.5, float("nan"), 2.0], "flagged": [False, True, 0]})
+    converted = predict_driver._as_list(frame, 3, "predict")
+    assert converted.flags == [0, 1, 0]
+    assert converted.values[0] == 1.5
+    csv_bytes = predict_driver._predictions_csv(
+        "id", ["a", "b", "c"], converted.values, converted.flags
+    )
+    assert csv_bytes.decode().splitlines() == [
+        "id,prediction,flagged",
+        "a,1.5,0",
+        "b,nan,1",
+        "c,2.0,0",
+    ]
+    with pytest.raises(predict_driver.StageError, match="the 'flagged' column holds 'maybe'"):
+        predict_driver._as_list(
+            pd.DataFrame({"prediction": [1.0] * 3, "flagged": ["maybe"] * 3}), 3, "predict"
+        )
+    with pytest.raises(predict_driver.StageError, match="columns 'prediction' and"):
+        predict_driver._as_list(pd.DataFrame({"a": [1] * 3, "b": [2] * 3}), 3, "predict")

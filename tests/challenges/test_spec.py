@@ -55,7 +55,7 @@ def test_bundled_challenge_is_valid() -> None:
             "thresholds: baseline and target must differ",
         ),
         (lambda raw: raw.update(unexpected=1), "unexpected: Extra inputs are not permitted"),
-        (lambda raw: raw["task"].update(type="ranking"), "task.type: Input should be"),
+        (lambda raw: raw["task"].update(type="clustering"), "task.type: Input should be"),
         (
             lambda raw: raw["contract"].update(train_entrypoint="../evil.py"),
             "contract.train_entrypoint: must be a path relative",

@@ -22,6 +22,12 @@ def inputs(name: str) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg
         return TRUTH, (SCORES > 0.5).astype(int)
     if metric.prediction == "value":
         return VALUES, VALUES + RNG.normal(scale=0.5, size=500)
+    if metric.prediction == "ranking":
+        relevant = np.array([f"D{i % 50} D{(i * 7) % 50}" for i in range(500)], dtype=object)
+        ranked = np.array(
+            [" ".join(f"D{j}" for j in RNG.permutation(50)[:12]) for _ in range(500)], dtype=object
+        )
+        return relevant, ranked
     return TRUTH, SCORES
 
 
