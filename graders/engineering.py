@@ -137,12 +137,15 @@ def _reproducibility(context: GradingContext, id_column: str) -> _Finding | None
         pd.to_numeric(left, errors="coerce"),
         pd.to_numeric(right, errors="coerce"),
     )
-    if numeric_left.notna().all() and numeric_right.notna().all():
+    # A row left empty in both runs (e.g. a flagged row without a prediction) is identical.
+    both_empty = left.isna() & right.isna()
+    if (numeric_left.notna() | left.isna()).all() and (numeric_right.notna() | right.isna()).all():
         difference = (numeric_left - numeric_right).abs()
-        same = int((difference <= REPRODUCIBLE_TOLERANCE).sum())
-        detail = f"largest difference {difference.max():.3g}"
+        same = int(((difference <= REPRODUCIBLE_TOLERANCE) | both_empty).sum())
+        largest = difference.max()
+        detail = f"largest difference {0.0 if pd.isna(largest) else largest:.3g}"
     else:
-        same = int((left.astype(str) == right.astype(str)).sum())
+        same = int(((left.astype(str) == right.astype(str)) | both_empty).sum())
         detail = "compared as labels"
     share = same / len(joined) if len(joined) else 0.0
     text = f"{same} of {len(joined)} predictions identical after retraining ({share:.1%}; {detail})"

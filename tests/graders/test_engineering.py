@@ -111,17 +111,29 @@ def write_predictions(path: Path, values: list[float]) -> Path:
     return path
 
 
+NAN = float("nan")
+
+
 @pytest.mark.parametrize(
-    ("second", "expected"), [([0.1, 0.2, 0.3, 0.4], 1.0), ([0.1, 0.2, 0.3, 0.9], 0.375)]
+    ("first_values", "second", "expected"),
+    [
+        ([0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4], 1.0),
+        ([0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.9], 0.375),
+        # Rows left empty in both runs (flagged, no prediction) are identical...
+        ([0.1, NAN, 0.3, NAN], [0.1, NAN, 0.3, NAN], 1.0),
+        # ...but empty in one run only is a difference.
+        ([0.1, NAN, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4], 0.375),
+    ],
 )
 def test_reproducibility_compares_both_runs(
     churn_challenge: Challenge,
     prepared: PreparedData,
     tmp_path: Path,
+    first_values: list[float],
     second: list[float],
     expected: float,
 ) -> None:
-    first = write_predictions(tmp_path / "first.csv", [0.1, 0.2, 0.3, 0.4])
+    first = write_predictions(tmp_path / "first.csv", first_values)
     again = write_predictions(tmp_path / "again.csv", second)
     phases = {
         name: PhaseResult(name=name, status=PhaseStatus.ok)
