@@ -149,6 +149,18 @@ class ContractSpec(_Spec):
         return value
 
 
+class NotebookSpec(_Spec):
+    """How notebook submissions run (docs/notebooks.md); the train phase's limits apply too."""
+
+    cell_timeout_s: PositiveFloat | None = Field(
+        None,
+        description="Longest a single cell may run; unset: only the train phase's wall time.",
+    )
+    max_output_mb: PositiveFloat = Field(
+        16, description="Cell output kept during execution; past it the kernel is stopped."
+    )
+
+
 class SandboxSpec(_Spec):
     """The runtime image a challenge's phases run in."""
 
@@ -252,9 +264,9 @@ class ExampleSpec(_Spec):
 
     path: str = Field(description="Directory relative to the challenge directory.")
     label: str = Field(description="Short description shown in the demo.")
-    expect: Literal["clears_target", "below_baseline", "between", "train_error", "any"] = Field(
-        "any", description="What grading this example should show."
-    )
+    expect: Literal[
+        "clears_target", "below_baseline", "between", "train_error", "predict_error", "any"
+    ] = Field("any", description="What grading this example should show.")
 
 
 class ChallengeSpec(_Spec):
@@ -298,6 +310,9 @@ class ChallengeSpec(_Spec):
     graders: list[GraderSpec] = Field(min_length=1, description="Graders and their weights.")
     examples: list[ExampleSpec] = Field(
         default_factory=list, description="Bundled example submissions."
+    )
+    notebook: NotebookSpec = Field(
+        default_factory=NotebookSpec, description="Settings for notebook submissions."
     )
 
     @model_validator(mode="after")

@@ -394,9 +394,22 @@ def calibration_row(example: ExampleSpec, result: Any) -> CalibrationRow:
     elif example.expect == "train_error":
         met = train is not None and train.status.value != "ok"
         reason = f"train phase {train.status.value}" if met and train else "training did not fail"
+    elif example.expect == "predict_error":
+        predict = next((phase for phase in result.phases if phase.name == "predict"), None)
+        met = (
+            train is not None
+            and train.status.value == "ok"
+            and predict is not None
+            and predict.status.value != "ok"
+        )
+        reason = (
+            f"predict phase {predict.status.value}"
+            if met and predict
+            else "prediction did not fail after training succeeded"
+        )
     else:
         met, reason = True, "any outcome is accepted"
-    if status != "graded" and example.expect != "train_error":
+    if status != "graded" and example.expect not in ("train_error", "predict_error"):
         reason = f"{reason}: {status}: {result.message}"
     return CalibrationRow(
         example=example.path,
@@ -652,7 +665,7 @@ def self_check(
     """
     from harness import pipeline
     from harness.ingest import ingest
-    from harness.submission import IngestStatus
+    from harness.submission import IngestStatus, SubmissionKind
     from sandbox import PhaseStatus, sandboxes
     from sandbox.docker_backend import prepare_writable_dir
 
@@ -670,30 +683,38 @@ def self_check(
                     "Submit a directory, git repository or .zip/.tar.gz archive (see docs/contract.md).",
                 )
             ]
-        missing = [
-            name for name in spec.contract.required_files if not (submission.root / name).is_file()
-        ]
-        checks.append(
-            CheckResult(
-                "contract files",
-                not missing,
-                f"missing: {', '.join(missing)}"
-                if missing
-                else ", ".join(spec.contract.required_files),
-                "Add the missing files at the repository root (see docs/contract.md)."
-                if missing
-                else "",
+        if submission.kind is SubmissionKind.notebook:
+            from harness.notebook import prepare_repository
+
+            problem = prepare_repository(submission.root, spec.contract.predict_module)
+            missing = [problem] if problem else []
+            checks.append(
+                CheckResult(
+                    "notebook contract",
+                    problem is None,
+                    problem or f"cells tagged 'predict' exported to {spec.contract.predict_module}",
+                    "See docs/notebooks.md." if problem else "",
+                )
             )
-        )
-        writeup = submission.root / spec.contract.writeup
-        checks.append(
-            CheckResult(
-                "writeup",
-                writeup.is_file(),
-                spec.contract.writeup + (" present" if writeup.is_file() else " missing"),
-                "" if writeup.is_file() else f"Add {spec.contract.writeup}: it is graded.",
+        else:
+            missing = [
+                name
+                for name in spec.contract.required_files
+                if not (submission.root / name).is_file()
+            ]
+            checks.append(
+                CheckResult(
+                    "contract files",
+                    not missing,
+                    f"missing: {', '.join(missing)}"
+                    if missing
+                    else ", ".join(spec.contract.required_files),
+                    "Add the missing files at the repository root (see docs/contract.md)."
+                    if missing
+                    else "",
+                )
             )
-        )
+        checks.append(_check_writeup(submission.root, spec.contract.writeup))
         if missing:
             return checks
         prepared, labels = split_public(challenge, public_dir, scratch / "data")
@@ -737,6 +758,23 @@ def self_check(
         checks.append(_check_predictions_shape(challenge, predictions, labels))
         checks.append(_check_timing(challenge, phases, timings))
     return checks
+
+
+def _check_writeup(root: Path, writeup_name: str) -> CheckResult:
+    from graders.writeup import read_writeup
+
+    try:
+        found = read_writeup(root, writeup_name)
+    except ValueError as error:
+        return CheckResult("writeup", False, str(error), f"Write {writeup_name} as plain text.")
+    if found is None:
+        return CheckResult(
+            "writeup",
+            False,
+            f"{writeup_name} missing",
+            f"Add {writeup_name} (or markdown cells in your notebook): it is graded.",
+        )
+    return CheckResult("writeup", True, f"{found.name} present")
 
 
 def _check_predictions_shape(
