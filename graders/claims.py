@@ -55,7 +55,7 @@ _BOUNDED_METRICS = {
     "r2",
 }
 _LOWER_IS_BETTER_METRICS = {"rmse", "mae", "log_loss"}
-_AT_K_PREFIXES = ("recall_at_", "precision_at_", "ndcg_at_", "map_at_")
+_AT_K_PREFIXES = ("recall_at_", "precision_at_", "ndcg_at_", "map_at_", "mrr_at_")
 
 _RESOURCES: dict[str, tuple[str, bool]] = {
     # quantity -> (unit, higher is better)
@@ -400,6 +400,7 @@ _METRIC_ALIASES: list[tuple[str, str]] = [
     (r"precision[\s_-]*(?:@|at[\s_-]*)\d{1,4}", "precision_at_"),
     (r"n?dcg[\s_-]*(?:@|at[\s_-]*)\d{1,4}", "ndcg_at_"),
     (r"map[\s_-]*@[\s_-]*\d{1,4}", "map_at_"),
+    (r"(?:mrr|mean[\s_-]*reciprocal[\s_-]*rank)[\s_-]*(?:@|at[\s_-]*)\d{1,4}", "mrr_at_"),
     (r"roc[\s_-]*auc|auc[\s_-]*roc|auroc|area under the (?:roc )?curve", "roc_auc"),
     (r"pr[\s_-]*auc|auc[\s_-]*pr|auprc|average[\s_-]*precision", "average_precision"),
     (r"auc", "roc_auc"),
@@ -564,7 +565,11 @@ def _metric_quantity(match: re.Match[str]) -> str | None:
         if name is not None:
             if quantity.endswith("_at_"):
                 digits = re.search(r"\d+", name)
-                return f"{quantity}{digits.group(0)}" if digits else None
+                if digits is None:
+                    return None
+                if quantity == "mrr_at_" and digits.group(0) == "10":
+                    return "mrr"  # the catalogue's mrr is cut at 10
+                return f"{quantity}{digits.group(0)}"
             return quantity
     return None
 

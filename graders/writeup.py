@@ -477,6 +477,34 @@ DATA_PROBLEM_PATTERNS: dict[str, tuple[str, ...]] = {
         r"schema",
         r"renamed columns?|new columns?|missing columns?|extra columns?|column order",
     ),
+    # Text and service challenges.
+    "outdated": (
+        r"outdated|out[\s-]of[\s-]date|stale|superseded|obsolete|deprecated|archived",
+        r"(?:old|older|previous|earlier) versions?|newest version|latest version|most recent",
+        r"updated_at",
+    ),
+    "stub": (
+        r"\bstubs?\b|placeholders?|empty (?:articles?|pages?|bodies|body)",
+        r"(?:short|thin|near[\s-]empty) (?:articles?|pages?)|no (?:real )?content",
+    ),
+    "boilerplate": (
+        r"boiler[\s-]?plate|cookie (?:banners?|notices?)|footers?|breadcrumbs?|navigation text",
+        r"was this (?:article )?helpful|related articles",
+    ),
+    "html": (r"\bhtml\b|markup|\btags?\b|entit(?:y|ies)|&amp;|beautifulsoup|\bbs4\b|unescape",),
+    "typo": (
+        r"typos?|misspel\w*|spelling (?:errors?|mistakes?)|spell[\s-]?check\w*|fuzzy",
+        r"character n-?grams?|char(?:acter)?[\s_-]?(?:level|wb)|edit distance|levenshtein",
+    ),
+    "missing_key_fields": (
+        r"missing (?:ids?|keys?|store|product|key fields?)|(?:ids?|keys?) (?:are |is )?missing",
+        r"without (?:a |an )?(?:store|product|id)",
+        r"required fields?",
+    ),
+    "garbage_values": (
+        r"garbage|unparse?able|cannot be parsed|can'?t be parsed|malformed|corrupt\w*",
+        r"invalid (?:dates?|prices?|values?)|non[\s-]?numeric",
+    ),
 }
 _MISSING_WORDS = re.compile(r"missing|\bnulls?\b|\bnan\b|unanswered|isna|isnull|blank", re.I)
 _DEPENDENCY_WORDS = re.compile(
@@ -501,6 +529,13 @@ _PROBLEM_LABELS = {
     "class_imbalance": "class imbalance",
     "drift": "drift between splits",
     "schema_drift": "schema drift",
+    "outdated": "outdated versions of documents",
+    "stub": "stub or empty documents",
+    "boilerplate": "boilerplate text",
+    "html": "markup and HTML entities",
+    "typo": "typos",
+    "missing_key_fields": "rows missing key fields",
+    "garbage_values": "garbage or unparseable values",
 }
 
 

@@ -32,6 +32,9 @@ def only(text: str) -> Claim:
         ("log loss 0.45", "log_loss", 0.45),
         ("recall@10 of 0.35", "recall_at_10", 0.35),
         ("MRR 0.41", "mrr", 0.41),
+        ("MRR@10 of 0.71 on held-out questions", "mrr", 0.71),
+        ("mean reciprocal rank at 5: 0.66", "mrr_at_5", 0.66),
+        ("nDCG@10 = 0.58", "ndcg_at_10", 0.58),
         (
             "5-fold cross-validated ROC AUC on the training data: about 0.84 (± 0.01).",
             "roc_auc",

@@ -273,6 +273,33 @@ def test_data_problems_are_reported_per_kind_with_quotes(
             "Churn is the target.",
         ),
         ("drift", "The evaluation data may contain unseen categories.", "Nothing changes."),
+        (
+            "outdated",
+            "Several articles are superseded by a newer version; I keep the latest one.",
+            "Articles have titles and bodies.",
+        ),
+        ("stub", "Some articles are empty stubs, which I drop.", "Articles vary in length."),
+        (
+            "boilerplate",
+            "I strip the cookie banner and the 'Was this article helpful?' footer.",
+            "The text is in English.",
+        ),
+        ("html", "Bodies contain HTML tags and entities like &amp;.", "Bodies are long."),
+        (
+            "typo",
+            "Questions have typos, so I add character n-grams.",
+            "Questions are short.",
+        ),
+        (
+            "missing_key_fields",
+            "Some rows arrive without a store id; I flag them.",
+            "Each store sells products.",
+        ),
+        (
+            "garbage_values",
+            "A few prices are malformed and cannot be parsed.",
+            "Prices go up in summer.",
+        ),
     ],
 )
 def test_each_kind_of_problem_is_recognised(
