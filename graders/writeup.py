@@ -490,12 +490,14 @@ DATA_PROBLEM_PATTERNS: dict[str, tuple[str, ...]] = {
     "boilerplate": (
         r"boiler[\s-]?plate|cookie (?:banners?|notices?)|footers?|breadcrumbs?|navigation text",
         r"was this (?:article )?helpful|related articles",
+        r"signatures?|disclaimers?|quoted (?:replies|reply|emails?|threads?|text)|reply chains?",
     ),
     "html": (r"\bhtml\b|markup|\btags?\b|entit(?:y|ies)|&amp;|beautifulsoup|\bbs4\b|unescape",),
     "typo": (
         r"typos?|misspel\w*|spelling (?:errors?|mistakes?)|spell[\s-]?check\w*|fuzzy",
         r"character n-?grams?|char(?:acter)?[\s_-]?(?:level|wb)|edit distance|levenshtein",
     ),
+    "typos": (),  # same as "typo", filled in below
     "missing_key_fields": (
         r"missing (?:ids?|keys?|store|product|key fields?)|(?:ids?|keys?) (?:are |is )?missing",
         r"without (?:a |an )?(?:store|product|id)",
@@ -506,6 +508,7 @@ DATA_PROBLEM_PATTERNS: dict[str, tuple[str, ...]] = {
         r"invalid (?:dates?|prices?|values?)|non[\s-]?numeric",
     ),
 }
+DATA_PROBLEM_PATTERNS["typos"] = DATA_PROBLEM_PATTERNS["typo"]
 _MISSING_WORDS = re.compile(r"missing|\bnulls?\b|\bnan\b|unanswered|isna|isnull|blank", re.I)
 _DEPENDENCY_WORDS = re.compile(
     r"not (?:all |completely )?at random|\bmnar\b|\bmar\b|depend\w*|correlat\w*|informative|"
@@ -534,6 +537,7 @@ _PROBLEM_LABELS = {
     "boilerplate": "boilerplate text",
     "html": "markup and HTML entities",
     "typo": "typos",
+    "typos": "typos",
     "missing_key_fields": "rows missing key fields",
     "garbage_values": "garbage or unparseable values",
 }
