@@ -1,19 +1,13 @@
 """The bundled churn-tabular challenge: spec, reproducible data, and calibrated thresholds.
 
 The calibration test runs the bundled solutions and examples the way the harness does, on the
-host and without Docker: ``python3 train.py`` in a copy of the submission with DATA_DIR and
-MODEL_DIR set, then the harness's predict driver, then ROC AUC against the hidden labels.
+host and without Docker (tests/challenges/host_run.py), then scores ROC AUC against the hidden
+labels itself.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -21,37 +15,18 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from challenges import messy
-from challenges.data import GeneratedData, PreparedData, generate, write_generated
+from challenges.data import GeneratedData, PreparedData, generate
 from challenges.loader import Challenge, load_challenge_file
+from tests.challenges.host_run import HostRun, Score, check_expectations, file_bytes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHALLENGE_FILE = REPO_ROOT / "challenges" / "churn-tabular" / "challenge.yaml"
-PREDICT_DRIVER = REPO_ROOT / "sandbox" / "driver" / "predict_driver.py"
 REFERENCE_MARGIN = 0.02
-PHASE_TIMEOUT_S = 120
 
 
 @pytest.fixture(scope="module")
 def challenge() -> Challenge:
     return load_challenge_file(CHALLENGE_FILE)
-
-
-@pytest.fixture(scope="module")
-def generated(challenge: Challenge) -> GeneratedData:
-    return generate(challenge)
-
-
-@pytest.fixture(scope="module")
-def prepared(generated: GeneratedData, tmp_path_factory: pytest.TempPathFactory) -> PreparedData:
-    return write_generated(generated, tmp_path_factory.mktemp("churn-data"))
-
-
-def file_bytes(root: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
 
 
 def test_spec_loads_with_the_agreed_settings(challenge: Challenge) -> None:
@@ -92,33 +67,25 @@ def test_spec_loads_with_the_agreed_settings(challenge: Challenge) -> None:
     assert (spec.cost_model.cpu_hour_usd, spec.cost_model.gb_hour_usd) == (0.048, 0.006)
 
 
-def test_cost_budget_matches_the_latency_and_memory_budgets(challenge: Challenge) -> None:
+def test_cost_budget_matches_the_latency_and_memory_budgets(
+    challenge: Challenge, cost_at_budgets: float
+) -> None:
     """The cost budget is what graders/measure.py charges at the latency and memory budgets."""
-    spec = challenge.spec
-    assert spec.budgets.latency_p95_ms is not None
-    assert spec.budgets.predict_peak_memory_mb is not None
-    assert spec.budgets.cost_per_million_predictions_usd is not None
-    hours = spec.budgets.latency_p95_ms / 1000 * 1_000_000 / 3600
-    memory_gb = spec.budgets.predict_peak_memory_mb / 1024
-    cost = hours * spec.cost_model.cpu_hour_usd + hours * memory_gb * spec.cost_model.gb_hour_usd
-    assert spec.budgets.cost_per_million_predictions_usd == pytest.approx(cost, abs=0.01)
+    budgets = challenge.spec.budgets
+    assert budgets.cost_per_million_predictions_usd == pytest.approx(cost_at_budgets, abs=0.01)
 
 
 def test_same_seed_gives_byte_identical_files(
-    challenge: Challenge, prepared: PreparedData, tmp_path: Path
+    prepared: PreparedData, regenerated: PreparedData
 ) -> None:
-    again = write_generated(generate(challenge), tmp_path / "again")
-    assert file_bytes(again.root) == file_bytes(prepared.root)
+    assert file_bytes(regenerated.root) == file_bytes(prepared.root)
 
 
-def test_other_seed_gives_other_data(
-    challenge: Challenge, prepared: PreparedData, tmp_path: Path
-) -> None:
-    other = write_generated(generate(challenge, seed=challenge.spec.data.seed + 1), tmp_path)
-    assert (other.public_dir / "train.csv").read_bytes() != (
+def test_other_seed_gives_other_data(prepared: PreparedData, reseeded: PreparedData) -> None:
+    assert (reseeded.public_dir / "train.csv").read_bytes() != (
         prepared.public_dir / "train.csv"
     ).read_bytes()
-    assert other.labels_file.read_bytes() != prepared.labels_file.read_bytes()
+    assert reseeded.labels_file.read_bytes() != prepared.labels_file.read_bytes()
 
 
 def test_splits_are_disjoint_and_hide_the_target(prepared: PreparedData) -> None:
@@ -266,125 +233,40 @@ def test_statement_does_not_reveal_the_injected_problems(challenge: Challenge) -
 # --- calibration ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What running one submission gave: the score, or the phase that failed and why."""
-
-    auc: float | None
-    failed_phase: str | None
-    log: str
-
-
-def run_submission(source: Path, data: PreparedData, work: Path) -> Outcome:
-    """Train and predict like the harness, minus the container."""
-    submission, model_dir, output = work / "submission", work / "model", work / "output"
-    shutil.copytree(source, submission)
-    model_dir.mkdir()
-    output.mkdir()
-    before = file_bytes(submission)
-    environment = {
-        **os.environ,
-        "DATA_DIR": str(data.public_dir),
-        "MODEL_DIR": str(model_dir),
-        "TMPDIR": str(work),
-        "PYTHONDONTWRITEBYTECODE": "1",  # the submission root is read-only in the sandbox
-    }
-    train = subprocess.run(
-        [sys.executable, "train.py"],
-        cwd=submission,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=PHASE_TIMEOUT_S,
-    )
-    if train.returncode != 0:
-        return Outcome(None, "train", train.stdout + train.stderr)
-    assert file_bytes(submission) == before, f"{source.name}: train.py wrote into its root"
-    predict = subprocess.run(
-        [
-            sys.executable,
-            str(PREDICT_DRIVER),
-            "--submission",
-            str(submission),
-            "--predict-module",
-            "predict.py",
-            "--model-dir",
-            str(model_dir),
-            "--features",
-            str(data.eval_features_file),
-            "--id-column",
-            "customer_id",
-            "--output",
-            str(output),
-            "--latency-samples",
-            "5",
-            "--warmup",
-            "1",
-        ],
-        cwd=work,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=PHASE_TIMEOUT_S,
-    )
-    if predict.returncode != 0:
-        return Outcome(None, "predict", predict.stdout + predict.stderr)
-    predictions = pd.read_csv(output / "predictions.csv", dtype={"customer_id": str})
-    labels = pd.read_csv(data.labels_file, dtype={"customer_id": str})
+def roc_auc(run: HostRun, labels: pd.DataFrame) -> Score | None:
+    """ROC AUC of a run's probabilities against the hidden labels; None if a phase failed."""
+    if run.failed_phase is not None:
+        return None
+    predictions = run.predictions(dtype={"customer_id": str})
     scored = labels.merge(predictions, on="customer_id", how="left", validate="one_to_one")
-    assert scored["prediction"].notna().all(), f"{source.name}: predictions missing for some ids"
-    assert scored["prediction"].between(0, 1).all(), f"{source.name}: not probabilities"
-    return Outcome(float(roc_auc_score(scored["churned"], scored["prediction"])), None, "")
+    name = run.source.name
+    assert scored["prediction"].notna().all(), f"{name}: predictions missing for some ids"
+    assert scored["prediction"].between(0, 1).all(), f"{name}: not probabilities"
+    return Score(float(roc_auc_score(scored["churned"], scored["prediction"])))
 
 
 @pytest.fixture(scope="module")
-def outcomes(
-    challenge: Challenge, prepared: PreparedData, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Outcome]:
-    """Every bundled example, run two at a time (the machine has two cores)."""
-    work = tmp_path_factory.mktemp("submissions")
-    paths = [example.path for example in challenge.spec.examples]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            path: pool.submit(
-                run_submission, challenge.path(path), prepared, work / path.replace("/", "-")
-            )
-            for path in paths
-        }
-        return {path: future.result() for path, future in futures.items()}
+def aucs(runs: dict[str, HostRun], labels: pd.DataFrame) -> dict[str, Score | None]:
+    return {path: roc_auc(run, labels) for path, run in runs.items()}
 
 
 def test_examples_land_where_the_spec_expects(
-    challenge: Challenge, outcomes: dict[str, Outcome]
+    challenge: Challenge, runs: dict[str, HostRun], aucs: dict[str, Score | None]
 ) -> None:
-    baseline, target = challenge.spec.thresholds.baseline, challenge.spec.thresholds.target
-    for example in challenge.spec.examples:
-        outcome = outcomes[example.path]
-        if example.expect == "train_error":
-            assert outcome.failed_phase == "train", example.path
-            assert "Traceback" in outcome.log, outcome.log
-            continue
-        assert outcome.auc is not None, (
-            f"{example.path} failed in {outcome.failed_phase}:\n{outcome.log}"
-        )
-        if example.expect == "clears_target":
-            assert outcome.auc >= target, (example.path, outcome.auc)
-        elif example.expect == "between":
-            assert baseline < outcome.auc < target, (example.path, outcome.auc)
-        elif example.expect == "below_baseline":
-            assert outcome.auc < baseline, (example.path, outcome.auc)
+    check_expectations(challenge, runs, aucs, higher_is_better=True, error_mentions="Traceback")
 
 
 def test_reference_clears_the_target_with_margin_and_naive_sits_between(
-    challenge: Challenge, outcomes: dict[str, Outcome]
+    challenge: Challenge, aucs: dict[str, Score | None]
 ) -> None:
     baseline, target = challenge.spec.thresholds.baseline, challenge.spec.thresholds.target
-    reference = outcomes["solutions/reference"].auc
-    trivial = outcomes["solutions/baseline"].auc
-    naive = outcomes["examples/naive"].auc
+    auc = {path: None if score is None else score.value for path, score in aucs.items()}
+    reference = auc["solutions/reference"]
+    trivial = auc["solutions/baseline"]
+    naive = auc["examples/naive"]
     assert reference is not None and trivial is not None and naive is not None
     assert reference >= target + REFERENCE_MARGIN, reference
     assert trivial < baseline, trivial
     assert baseline < naive < target, naive
-    solid = outcomes["examples/solid"].auc
+    solid = auc["examples/solid"]
     assert solid is not None and solid >= target - 0.01, solid

@@ -2,21 +2,15 @@
 calibration on the host, and grading through the real pipeline and sandbox.
 
 The host calibration runs the bundled submissions the way the harness does, minus the
-container: ``python3 train.py`` in a copy with DATA_DIR and MODEL_DIR set, then the
-harness's predict driver, then MAE on the valid hidden rows and the flags against the
-hidden flag column. The Docker test grades them through ``harness.pipeline``.
+container (tests/challenges/host_run.py), then scores MAE on the valid hidden rows and the
+flags against the hidden flag column itself. The Docker test grades them through ``harness.pipeline``.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,18 +19,17 @@ import pandas as pd
 import pytest
 
 from challenges import messy
-from challenges.data import GeneratedData, PreparedData, generate, write_generated
+from challenges.data import PreparedData, generate
 from challenges.loader import Challenge, load_challenge_file
 from graders import graders
 from graders.base import GradeResult
 from harness.result import ResultStatus, SubmissionResult
 from sandbox.base import PhaseStatus
+from tests.challenges.host_run import HostRun, Score, check_expectations, file_bytes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHALLENGE_DIR = REPO_ROOT / "challenges" / "demand-service"
 CHURN_FILE = REPO_ROOT / "challenges" / "churn-tabular" / "challenge.yaml"
-PREDICT_DRIVER = REPO_ROOT / "sandbox" / "driver" / "predict_driver.py"
-PHASE_TIMEOUT_S = 180
 ID, TARGET, FLAG = "record_id", "units_sold", "is_corrupted"
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
 
@@ -44,39 +37,6 @@ DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
 @pytest.fixture(scope="module")
 def challenge() -> Challenge:
     return load_challenge_file(CHALLENGE_DIR / "challenge.yaml")
-
-
-@pytest.fixture(scope="module")
-def generated(challenge: Challenge) -> GeneratedData:
-    return generate(challenge)
-
-
-@pytest.fixture(scope="module")
-def prepared(generated: GeneratedData, tmp_path_factory: pytest.TempPathFactory) -> PreparedData:
-    return write_generated(generated, tmp_path_factory.mktemp("demand-data"))
-
-
-@pytest.fixture(scope="module")
-def train(prepared: PreparedData) -> pd.DataFrame:
-    return pd.read_csv(prepared.public_dir / "train.csv", dtype={ID: str})
-
-
-@pytest.fixture(scope="module")
-def features(prepared: PreparedData) -> pd.DataFrame:
-    return pd.read_csv(prepared.eval_features_file, dtype={ID: str})
-
-
-@pytest.fixture(scope="module")
-def labels(prepared: PreparedData) -> pd.DataFrame:
-    return pd.read_csv(prepared.labels_file, dtype={ID: str})
-
-
-def file_bytes(root: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
 
 
 # --- spec -----------------------------------------------------------------------------
@@ -122,33 +82,26 @@ def test_spec_loads_with_the_agreed_settings(challenge: Challenge) -> None:
     }
 
 
-def test_cost_budget_matches_the_latency_and_memory_budgets(challenge: Challenge) -> None:
-    spec = challenge.spec
-    budgets, cost = spec.budgets, spec.cost_model
+def test_cost_budget_matches_the_latency_and_memory_budgets(
+    challenge: Challenge, cost_at_budgets: float
+) -> None:
+    budgets = challenge.spec.budgets
     assert budgets.latency_p95_ms and budgets.predict_peak_memory_mb
-    hours = budgets.latency_p95_ms / 1000 * 1_000_000 / 3600
-    expected = hours * cost.cpu_hour_usd + hours * budgets.predict_peak_memory_mb / 1024 * (
-        cost.gb_hour_usd
-    )
-    assert budgets.cost_per_million_predictions_usd == pytest.approx(expected, abs=0.01)
+    assert budgets.cost_per_million_predictions_usd == pytest.approx(cost_at_budgets, abs=0.01)
 
 
 # --- data -----------------------------------------------------------------------------
 
 
 def test_same_seed_gives_byte_identical_files(
-    challenge: Challenge, prepared: PreparedData, tmp_path: Path
+    prepared: PreparedData, regenerated: PreparedData
 ) -> None:
-    again = write_generated(generate(challenge), tmp_path / "again")
-    assert file_bytes(again.root) == file_bytes(prepared.root)
+    assert file_bytes(regenerated.root) == file_bytes(prepared.root)
 
 
-def test_other_seed_gives_other_data(
-    challenge: Challenge, prepared: PreparedData, tmp_path: Path
-) -> None:
-    other = write_generated(generate(challenge, seed=challenge.spec.data.seed + 1), tmp_path)
+def test_other_seed_gives_other_data(prepared: PreparedData, reseeded: PreparedData) -> None:
     for relative in ("public/train.csv", "hidden/labels.csv", "eval_features/features.csv"):
-        assert (other.root / relative).read_bytes() != (prepared.root / relative).read_bytes()
+        assert (reseeded.root / relative).read_bytes() != (prepared.root / relative).read_bytes()
 
 
 def test_generation_is_fast(challenge: Challenge) -> None:
@@ -312,135 +265,68 @@ def test_statement_gives_the_contract_without_the_answers(challenge: Challenge) 
 # --- calibration on the host ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One submission's result: MAE on valid rows and flags, or the failing phase."""
-
-    mae: float | None
-    flagged: np.ndarray | None
-    failed_phase: str | None
-    log: str
-
-
-def run_submission(source: Path, data: PreparedData, work: Path) -> Outcome:
-    submission, model_dir, output = work / "submission", work / "model", work / "output"
-    shutil.copytree(source, submission)
-    model_dir.mkdir()
-    output.mkdir()
-    environment = {
-        **os.environ,
-        "DATA_DIR": str(data.public_dir),
-        "MODEL_DIR": str(model_dir),
-        "TMPDIR": str(work),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "OMP_NUM_THREADS": "1",
-    }
-    trained = subprocess.run(
-        [sys.executable, "train.py"],
-        cwd=submission,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=PHASE_TIMEOUT_S,
-    )
-    if trained.returncode != 0:
-        return Outcome(None, None, "train", trained.stdout + trained.stderr)
-    arguments = [
-        "--submission",
-        str(submission),
-        "--predict-module",
-        "predict.py",
-        "--model-dir",
-        str(model_dir),
-        "--features",
-        str(data.eval_features_file),
-        "--id-column",
-        ID,
-        "--output",
-        str(output),
-        "--latency-samples",
-        "5",
-        "--warmup",
-        "1",
-    ]
-    predicted = subprocess.run(
-        [sys.executable, str(PREDICT_DRIVER), *arguments],
-        cwd=work,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=PHASE_TIMEOUT_S,
-    )
-    if predicted.returncode != 0:
-        error = output / "driver_error.json"
-        detail = error.read_text() if error.is_file() else ""
-        return Outcome(None, None, "predict", predicted.stdout + predicted.stderr + detail)
-    predictions = pd.read_csv(output / "predictions.csv", dtype={ID: str})
-    truth = pd.read_csv(data.labels_file, dtype={ID: str})
-    scored = truth.merge(predictions, on=ID, how="left", validate="one_to_one")
-    valid = ~scored[FLAG].astype(bool)
+def served_rows(run: HostRun, labels: pd.DataFrame) -> pd.DataFrame:
+    """The hidden labels next to a run's predictions, its ``flagged`` column as booleans
+    (all False when it flags nothing)."""
+    predictions = run.predictions(dtype={ID: str})
+    scored = labels.merge(predictions, on=ID, how="left", validate="one_to_one")
     flagged = (
-        scored["flagged"].astype(str).str.lower().isin(["1", "true", "1.0"]).to_numpy()
+        scored["flagged"].astype(str).str.lower().isin(["1", "true", "1.0"])
         if "flagged" in scored.columns
-        else np.zeros(len(scored), dtype=bool)
+        else False
     )
+    return scored.assign(flagged=flagged)
+
+
+def mean_absolute_error(run: HostRun, labels: pd.DataFrame) -> Score | None:
+    """MAE on the rows the hidden flag column calls valid; None if a phase failed. A valid
+    row the service flagged and left without a prediction counts at the median."""
+    if run.failed_phase is not None:
+        return None
+    scored = served_rows(run, labels)
+    valid = ~scored[FLAG].astype(bool)
     values = scored.loc[valid, "prediction"].astype(float)
-    declined = valid.to_numpy() & flagged & scored["prediction"].isna().to_numpy()
-    assert values[~declined[valid.to_numpy()]].notna().all(), f"{source.name}: NaN on valid rows"
-    median = float(scored.loc[valid, TARGET].median())
-    values = values.fillna(median)
-    mae = float((values - scored.loc[valid, TARGET]).abs().mean())
-    return Outcome(mae, flagged, None, "")
+    declined = scored.loc[valid, "flagged"] & values.isna()
+    assert values[~declined].notna().all(), f"{run.source.name}: NaN on valid rows"
+    values = values.fillna(float(scored.loc[valid, TARGET].median()))
+    return Score(float((values - scored.loc[valid, TARGET]).abs().mean()))
+
+
+def flagged_rows(run: HostRun, labels: pd.DataFrame) -> np.ndarray | None:
+    """Which hidden rows a run flagged, in label order; None if a phase failed."""
+    if run.failed_phase is not None:
+        return None
+    return np.asarray(served_rows(run, labels)["flagged"], dtype=bool)
 
 
 @pytest.fixture(scope="module")
-def outcomes(
-    challenge: Challenge, prepared: PreparedData, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Outcome]:
-    work = tmp_path_factory.mktemp("submissions")
-    paths = [example.path for example in challenge.spec.examples]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            path: pool.submit(
-                run_submission, challenge.path(path), prepared, work / path.replace("/", "-")
-            )
-            for path in paths
-        }
-        return {path: future.result() for path, future in futures.items()}
+def maes(runs: dict[str, HostRun], labels: pd.DataFrame) -> dict[str, Score | None]:
+    return {path: mean_absolute_error(run, labels) for path, run in runs.items()}
+
+
+@pytest.fixture(scope="module")
+def flags(runs: dict[str, HostRun], labels: pd.DataFrame) -> dict[str, np.ndarray | None]:
+    return {path: flagged_rows(run, labels) for path, run in runs.items()}
 
 
 def test_examples_land_where_the_spec_expects(
-    challenge: Challenge, outcomes: dict[str, Outcome]
+    challenge: Challenge, runs: dict[str, HostRun], maes: dict[str, Score | None]
 ) -> None:
-    baseline, target = challenge.spec.thresholds.baseline, challenge.spec.thresholds.target
-    for example in challenge.spec.examples:
-        outcome = outcomes[example.path]
-        if example.expect == "any":
-            continue
-        if example.expect == "predict_error":
-            assert outcome.failed_phase == "predict", (example.path, outcome.failed_phase)
-            continue
-        assert outcome.mae is not None, f"{example.path}: {outcome.failed_phase}\n{outcome.log}"
-        if example.expect == "clears_target":
-            assert outcome.mae <= target, (example.path, outcome.mae)
-        elif example.expect == "between":
-            assert target < outcome.mae < baseline, (example.path, outcome.mae)
-        elif example.expect == "below_baseline":
-            assert outcome.mae >= baseline, (example.path, outcome.mae)
+    check_expectations(challenge, runs, maes, higher_is_better=False)
 
 
 def test_flagging_separates_the_examples(
-    outcomes: dict[str, Outcome], labels: pd.DataFrame
+    runs: dict[str, HostRun], flags: dict[str, np.ndarray | None], labels: pd.DataFrame
 ) -> None:
     should = labels[FLAG].astype(bool).to_numpy()
-    reference = outcomes["solutions/reference"].flagged
+    reference = flags["solutions/reference"]
     assert reference is not None and (reference == should).all()
-    solid = outcomes["examples/solid"].flagged
+    solid = flags["examples/solid"]
     assert solid is not None and not (solid & ~should).any()
     assert 0.5 < (solid & should).sum() / should.sum() < 1.0  # misses the impossible prices
-    never = outcomes["examples/never-flags"].flagged
+    never = flags["examples/never-flags"]
     assert never is not None and not never.any()
-    brittle = outcomes["examples/brittle"]
+    brittle = runs["examples/brittle"]
     assert brittle.failed_phase == "predict" and re.search(r"KeyError.*promo", brittle.log)
 
 

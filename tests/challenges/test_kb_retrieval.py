@@ -2,23 +2,16 @@
 calibrated thresholds.
 
 The calibration tests run the bundled solutions and examples the way the harness does:
-on the host (``python3 train.py`` in a copy with DATA_DIR and MODEL_DIR set, then the
-harness's predict driver, then MRR@10 from the metric catalogue) for every example, and
-through the real pipeline and Docker sandbox for the reference and the baseline.
+on the host (tests/challenges/host_run.py, then MRR@10 from the metric catalogue) for every
+example, and through the real pipeline and Docker sandbox for the reference and the baseline.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +19,15 @@ import pandas as pd
 import pytest
 
 from challenges import messy
-from challenges.data import GeneratedData, PreparedData, generate, write_generated
+from challenges.data import PreparedData, generate
 from challenges.loader import Challenge, load_challenge_file
 from graders.metrics import get_metric
+from tests.challenges.host_run import HostRun, Score, check_expectations, file_bytes, run_on_host
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHALLENGE_DIR = REPO_ROOT / "challenges" / "kb-retrieval"
 CHALLENGE_FILE = CHALLENGE_DIR / "challenge.yaml"
-PREDICT_DRIVER = REPO_ROOT / "sandbox" / "driver" / "predict_driver.py"
 REFERENCE_MARGIN = 0.04
-PHASE_TIMEOUT_S = 180
 KB_KINDS = {
     "outdated",
     "stub",
@@ -54,27 +46,9 @@ def challenge() -> Challenge:
 
 
 @pytest.fixture(scope="module")
-def generated(challenge: Challenge) -> GeneratedData:
-    return generate(challenge)
-
-
-@pytest.fixture(scope="module")
-def prepared(generated: GeneratedData, tmp_path_factory: pytest.TempPathFactory) -> PreparedData:
-    return write_generated(generated, tmp_path_factory.mktemp("kb-data"))
-
-
-@pytest.fixture(scope="module")
 def card(prepared: PreparedData) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(prepared.data_card_file.read_text())
     return loaded
-
-
-def file_bytes(root: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
 
 
 def read(path: Path) -> pd.DataFrame:
@@ -139,32 +113,26 @@ def test_spec_loads_with_the_agreed_settings(challenge: Challenge) -> None:
     assert (CHALLENGE_DIR / "starter" / "predict.py").is_file()
 
 
-def test_cost_budget_matches_the_latency_and_memory_budgets(challenge: Challenge) -> None:
+def test_cost_budget_matches_the_latency_and_memory_budgets(
+    challenge: Challenge, cost_at_budgets: float
+) -> None:
     """The cost budget is what graders/measure.py charges at the latency and memory budgets."""
-    spec = challenge.spec
-    assert spec.budgets.latency_p95_ms is not None
-    assert spec.budgets.predict_peak_memory_mb is not None
-    assert spec.budgets.cost_per_million_predictions_usd is not None
-    hours = spec.budgets.latency_p95_ms / 1000 * 1_000_000 / 3600
-    memory_gb = spec.budgets.predict_peak_memory_mb / 1024
-    cost = hours * spec.cost_model.cpu_hour_usd + hours * memory_gb * spec.cost_model.gb_hour_usd
-    assert spec.budgets.cost_per_million_predictions_usd == pytest.approx(cost, abs=0.01)
+    budgets = challenge.spec.budgets
+    assert budgets.cost_per_million_predictions_usd == pytest.approx(cost_at_budgets, abs=0.01)
 
 
 def test_same_seed_gives_byte_identical_files(
-    challenge: Challenge, prepared: PreparedData, tmp_path: Path
+    prepared: PreparedData, regenerated: PreparedData
 ) -> None:
-    again = write_generated(generate(challenge), tmp_path / "again")
-    assert file_bytes(again.root) == file_bytes(prepared.root)
+    assert file_bytes(regenerated.root) == file_bytes(prepared.root)
 
 
-def test_other_seed_gives_other_data(
-    challenge: Challenge, prepared: PreparedData, tmp_path: Path
-) -> None:
-    other = write_generated(generate(challenge, seed=challenge.spec.data.seed + 1), tmp_path)
+def test_other_seed_gives_other_data(prepared: PreparedData, reseeded: PreparedData) -> None:
     for name in ("articles.csv", "train_queries.csv"):
-        assert (other.public_dir / name).read_bytes() != (prepared.public_dir / name).read_bytes()
-    assert other.labels_file.read_bytes() != prepared.labels_file.read_bytes()
+        assert (reseeded.public_dir / name).read_bytes() != (
+            prepared.public_dir / name
+        ).read_bytes()
+    assert reseeded.labels_file.read_bytes() != prepared.labels_file.read_bytes()
 
 
 def test_generation_is_fast(challenge: Challenge) -> None:
@@ -327,76 +295,15 @@ def test_statement_does_not_reveal_the_injected_problems(challenge: Challenge) -
 # --- calibration ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What running one submission gave: MRR@10 and per-slice MRR, or the failing phase."""
-
-    mrr: float | None
-    slices: dict[str, float]
-    failed_phase: str | None
-    log: str
-
-
-def run_submission(source: Path, data: PreparedData, work: Path) -> Outcome:
-    """Train and predict like the harness, minus the container."""
-    submission, model_dir, output = work / "submission", work / "model", work / "output"
-    shutil.copytree(source, submission, ignore=shutil.ignore_patterns("__pycache__"))
-    model_dir.mkdir()
-    output.mkdir()
-    before = file_bytes(submission)
-    environment = {
-        **os.environ,
-        "DATA_DIR": str(data.public_dir),
-        "MODEL_DIR": str(model_dir),
-        "TMPDIR": str(work),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    train = subprocess.run(
-        [sys.executable, "train.py"],
-        cwd=submission,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=PHASE_TIMEOUT_S,
-    )
-    if train.returncode != 0:
-        return Outcome(None, {}, "train", train.stdout + train.stderr)
-    assert file_bytes(submission) == before, f"{source.name}: train.py wrote into its root"
-    predict = subprocess.run(
-        [
-            sys.executable,
-            str(PREDICT_DRIVER),
-            "--submission",
-            str(submission),
-            "--predict-module",
-            "predict.py",
-            "--model-dir",
-            str(model_dir),
-            "--features",
-            str(data.eval_features_file),
-            "--id-column",
-            "query_id",
-            "--output",
-            str(output),
-            "--latency-samples",
-            "5",
-            "--warmup",
-            "1",
-            "--task-type",
-            "ranking",
-        ],
-        cwd=work,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=PHASE_TIMEOUT_S,
-    )
-    if predict.returncode != 0:
-        return Outcome(None, {}, "predict", predict.stdout + predict.stderr)
-    predictions = pd.read_csv(output / "predictions.csv", dtype=str, keep_default_na=False)
+def mean_reciprocal_rank(run: HostRun, data: PreparedData) -> Score | None:
+    """MRR@10 from the metric catalogue against the hidden labels, overall and per slice;
+    None if a phase failed."""
+    if run.failed_phase is not None:
+        return None
+    predictions = run.predictions(dtype=str, keep_default_na=False)
     labels = read(data.labels_file)
     scored = labels.merge(predictions, on="query_id", how="left", validate="one_to_one")
-    assert scored["prediction"].notna().all(), f"{source.name}: rankings missing for some ids"
+    assert scored["prediction"].notna().all(), f"{run.source.name}: rankings missing for some ids"
     metric = get_metric("mrr")
     scored = scored.set_index("query_id")
     per_slice = {
@@ -406,67 +313,46 @@ def run_submission(source: Path, data: PreparedData, work: Path) -> Outcome:
         for name, ids in data.slices().items()
     }
     overall = metric.compute(scored["relevant_ids"].to_numpy(), scored["prediction"].to_numpy())
-    return Outcome(overall, per_slice, None, "")
+    return Score(overall, per_slice)
 
 
 @pytest.fixture(scope="module")
-def outcomes(
-    challenge: Challenge, prepared: PreparedData, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Outcome]:
-    """Every bundled example, run two at a time (the machine has two cores)."""
-    work = tmp_path_factory.mktemp("submissions")
-    paths = [example.path for example in challenge.spec.examples]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            path: pool.submit(
-                run_submission, challenge.path(path), prepared, work / path.replace("/", "-")
-            )
-            for path in paths
-        }
-        return {path: future.result() for path, future in futures.items()}
+def scores(runs: dict[str, HostRun], prepared: PreparedData) -> dict[str, Score | None]:
+    return {path: mean_reciprocal_rank(run, prepared) for path, run in runs.items()}
 
 
 def test_examples_land_where_the_spec_expects(
-    challenge: Challenge, outcomes: dict[str, Outcome]
+    challenge: Challenge, runs: dict[str, HostRun], scores: dict[str, Score | None]
 ) -> None:
-    baseline, target = challenge.spec.thresholds.baseline, challenge.spec.thresholds.target
-    for example in challenge.spec.examples:
-        outcome = outcomes[example.path]
-        assert outcome.mrr is not None, (
-            f"{example.path} failed in {outcome.failed_phase}:\n{outcome.log}"
-        )
-        if example.expect == "clears_target":
-            assert outcome.mrr >= target, (example.path, outcome.mrr)
-        elif example.expect == "between":
-            assert baseline < outcome.mrr < target, (example.path, outcome.mrr)
-        elif example.expect == "below_baseline":
-            assert outcome.mrr < baseline, (example.path, outcome.mrr)
+    check_expectations(challenge, runs, scores, higher_is_better=True)
 
 
 def test_the_examples_are_ordered_and_the_traps_cost_what_they_should(
-    challenge: Challenge, outcomes: dict[str, Outcome]
+    challenge: Challenge, runs: dict[str, HostRun], scores: dict[str, Score | None]
 ) -> None:
-    score = {}
-    for path, outcome in outcomes.items():
-        assert outcome.mrr is not None, (path, outcome.failed_phase, outcome.log)
-        score[path] = outcome.mrr
-    reference, solid = score["solutions/reference"], score["examples/solid"]
-    brute, naive = score["examples/brute-force"], score["examples/naive"]
-    trivial = score["solutions/baseline"]
+    mrr, slices = {}, {}
+    for path, score in scores.items():
+        assert score is not None, (path, runs[path].failed_phase, runs[path].log)
+        mrr[path], slices[path] = score.value, score.slices
+    reference, solid = mrr["solutions/reference"], mrr["examples/solid"]
+    brute, naive = mrr["examples/brute-force"], mrr["examples/naive"]
+    trivial = mrr["solutions/baseline"]
     assert reference >= challenge.spec.thresholds.target + REFERENCE_MARGIN
     assert reference > solid > brute > naive > trivial
     # Indexing raw articles falls for outdated versions; folding versions does not.
-    naive_slices = outcomes["examples/naive"].slices
-    solid_slices = outcomes["examples/solid"].slices
+    naive_slices, solid_slices = slices["examples/naive"], slices["examples/solid"]
     assert solid_slices["outdated_trap"] - naive_slices["outdated_trap"] > 0.1
     # Only the reference learns the users' vocabulary, which carries to unseen topics.
-    assert outcomes["solutions/reference"].slices["unseen_topics"] > solid_slices["unseen_topics"]
+    assert slices["solutions/reference"]["unseen_topics"] > solid_slices["unseen_topics"]
 
 
-def test_the_starter_runs_end_to_end(prepared: PreparedData, tmp_path: Path) -> None:
-    outcome = run_submission(CHALLENGE_DIR / "starter", prepared, tmp_path)
-    assert outcome.mrr is not None, outcome.log
-    assert outcome.mrr < 0.05
+def test_the_starter_runs_end_to_end(
+    challenge: Challenge, prepared: PreparedData, tmp_path: Path
+) -> None:
+    run = run_on_host(challenge, CHALLENGE_DIR / "starter", prepared, tmp_path)
+    score = mean_reciprocal_rank(run, prepared)
+    assert score is not None, run.log
+    assert score.value < 0.05
 
 
 # --- the real pipeline ------------------------------------------------------------------

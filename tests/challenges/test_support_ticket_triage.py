@@ -2,24 +2,17 @@
 thresholds.
 
 The calibration tests run the bundled solutions and examples the way the harness does, on
-the host and without Docker: ``python3 train.py`` in a copy of the submission with DATA_DIR
-and MODEL_DIR set, then the harness's predict driver, then macro F1 against the hidden
-labels. The Docker test at the end grades the reference and the naive example in the real
+the host and without Docker (tests/challenges/host_run.py), then score macro F1 against the
+hidden labels themselves. The Docker test at the end grades the reference and the naive example in the real
 sandbox with every grader.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -27,12 +20,12 @@ import pytest
 from sklearn.metrics import f1_score
 
 from challenges import messy
-from challenges.data import GeneratedData, PreparedData, generate, write_generated
+from challenges.data import GeneratedData, PreparedData, generate
 from challenges.loader import Challenge, load_challenge_file
+from tests.challenges.host_run import HostRun, Score, check_expectations, file_bytes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHALLENGE_DIR = REPO_ROOT / "challenges" / "support-ticket-triage"
-PREDICT_DRIVER = REPO_ROOT / "sandbox" / "driver" / "predict_driver.py"
 ID, TARGET = "ticket_id", "team"
 TEAMS = {
     "billing",
@@ -44,40 +37,11 @@ TEAMS = {
     "integrations",
 }
 REFERENCE_MARGIN = 0.02
-PHASE_TIMEOUT_S = 240
 
 
 @pytest.fixture(scope="module")
 def challenge() -> Challenge:
     return load_challenge_file(CHALLENGE_DIR / "challenge.yaml")
-
-
-@pytest.fixture(scope="module")
-def generated(challenge: Challenge) -> GeneratedData:
-    return generate(challenge)
-
-
-@pytest.fixture(scope="module")
-def prepared(generated: GeneratedData, tmp_path_factory: pytest.TempPathFactory) -> PreparedData:
-    return write_generated(generated, tmp_path_factory.mktemp("tickets"))
-
-
-@pytest.fixture(scope="module")
-def train(prepared: PreparedData) -> pd.DataFrame:
-    return pd.read_csv(prepared.public_dir / "train.csv", dtype={ID: str})
-
-
-@pytest.fixture(scope="module")
-def features(prepared: PreparedData) -> pd.DataFrame:
-    return pd.read_csv(prepared.eval_features_file, dtype={ID: str})
-
-
-def file_bytes(root: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
 
 
 def test_spec_loads_with_the_agreed_settings(challenge: Challenge) -> None:
@@ -115,15 +79,13 @@ def test_spec_loads_with_the_agreed_settings(challenge: Challenge) -> None:
     ]
 
 
-def test_cost_budget_matches_the_latency_and_memory_budgets(challenge: Challenge) -> None:
+def test_cost_budget_matches_the_latency_and_memory_budgets(
+    challenge: Challenge, cost_at_budgets: float
+) -> None:
     """The cost budgets are what graders/measure.py charges at the time and memory budgets."""
     budgets, prices = challenge.spec.budgets, challenge.spec.cost_model
-    assert budgets.latency_p95_ms is not None and budgets.predict_peak_memory_mb is not None
+    assert budgets.cost_per_million_predictions_usd == pytest.approx(cost_at_budgets, abs=0.01)
     assert budgets.train_wall_s is not None and budgets.train_peak_memory_mb is not None
-    hours = budgets.latency_p95_ms / 1000 * 1_000_000 / 3600
-    memory_gb = budgets.predict_peak_memory_mb / 1024
-    cost = hours * prices.cpu_hour_usd + hours * memory_gb * prices.gb_hour_usd
-    assert budgets.cost_per_million_predictions_usd == pytest.approx(cost, abs=0.01)
     train_hours = budgets.train_wall_s / 3600
     train_cost = train_hours * (
         prices.cpu_hour_usd + budgets.train_peak_memory_mb / 1024 * prices.gb_hour_usd
@@ -132,20 +94,16 @@ def test_cost_budget_matches_the_latency_and_memory_budgets(challenge: Challenge
 
 
 def test_same_seed_gives_byte_identical_files(
-    challenge: Challenge, prepared: PreparedData, tmp_path: Path
+    prepared: PreparedData, regenerated: PreparedData
 ) -> None:
-    again = write_generated(generate(challenge), tmp_path / "again")
-    assert file_bytes(again.root) == file_bytes(prepared.root)
+    assert file_bytes(regenerated.root) == file_bytes(prepared.root)
 
 
-def test_other_seed_gives_other_data(
-    challenge: Challenge, prepared: PreparedData, tmp_path: Path
-) -> None:
-    other = write_generated(generate(challenge, seed=challenge.spec.data.seed + 1), tmp_path)
-    assert (other.public_dir / "train.csv").read_bytes() != (
+def test_other_seed_gives_other_data(prepared: PreparedData, reseeded: PreparedData) -> None:
+    assert (reseeded.public_dir / "train.csv").read_bytes() != (
         prepared.public_dir / "train.csv"
     ).read_bytes()
-    assert other.labels_file.read_bytes() != prepared.labels_file.read_bytes()
+    assert reseeded.labels_file.read_bytes() != prepared.labels_file.read_bytes()
 
 
 def test_splits_are_disjoint_and_hide_the_target(
@@ -325,127 +283,43 @@ def test_statement_does_not_reveal_the_injected_problems(challenge: Challenge) -
 # --- calibration ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What running one submission gave: the score, or the phase that failed and why."""
-
-    macro_f1: float | None
-    failed_phase: str | None
-    log: str
-    slices: dict[str, float]
-
-
-def run_submission(source: Path, data: PreparedData, work: Path) -> Outcome:
-    """Train and predict like the harness, minus the container."""
-    submission, model_dir, output = work / "submission", work / "model", work / "output"
-    shutil.copytree(source, submission)
-    model_dir.mkdir()
-    output.mkdir()
-    before = file_bytes(submission)
-    environment = {
-        **os.environ,
-        "DATA_DIR": str(data.public_dir),
-        "MODEL_DIR": str(model_dir),
-        "TMPDIR": str(work),
-        "PYTHONDONTWRITEBYTECODE": "1",  # the submission root is read-only in the sandbox
-        "OMP_NUM_THREADS": "1",
-    }
-    train = subprocess.run(
-        [sys.executable, "train.py"],
-        cwd=submission,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=PHASE_TIMEOUT_S,
-    )
-    if train.returncode != 0:
-        return Outcome(None, "train", train.stdout + train.stderr, {})
-    assert file_bytes(submission) == before, f"{source.name}: train.py wrote into its root"
-    predict = subprocess.run(
-        [
-            sys.executable,
-            str(PREDICT_DRIVER),
-            "--submission",
-            str(submission),
-            "--predict-module",
-            "predict.py",
-            "--model-dir",
-            str(model_dir),
-            "--features",
-            str(data.eval_features_file),
-            "--id-column",
-            ID,
-            "--output",
-            str(output),
-            "--latency-samples",
-            "5",
-            "--warmup",
-            "1",
-        ],
-        cwd=work,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=PHASE_TIMEOUT_S,
-    )
-    if predict.returncode != 0:
-        return Outcome(None, "predict", predict.stdout + predict.stderr, {})
-    predictions = pd.read_csv(output / "predictions.csv", dtype={ID: str, "prediction": str})
-    labels = pd.read_csv(data.labels_file, dtype={ID: str})
+def macro_f1(run: HostRun, labels: pd.DataFrame, slices: dict[str, list[str]]) -> Score | None:
+    """Macro F1 of the predicted teams against the hidden labels, overall and per slice;
+    None if a phase failed."""
+    if run.failed_phase is not None:
+        return None
+    predictions = run.predictions(dtype={ID: str, "prediction": str})
     scored = labels.merge(predictions, on=ID, how="left", validate="one_to_one")
-    assert scored["prediction"].notna().all(), f"{source.name}: predictions missing for some ids"
-    assert set(scored["prediction"]) <= TEAMS, f"{source.name}: predicted an unknown team"
+    name = run.source.name
+    assert scored["prediction"].notna().all(), f"{name}: predictions missing for some ids"
+    assert set(scored["prediction"]) <= TEAMS, f"{name}: predicted an unknown team"
     by_slice = {}
-    for name, ids in data.slices().items():
+    for slice_name, ids in slices.items():
         part = scored[scored[ID].isin(ids)]
-        by_slice[name] = float(f1_score(part[TARGET], part["prediction"], average="macro"))
+        by_slice[slice_name] = float(f1_score(part[TARGET], part["prediction"], average="macro"))
     overall = float(f1_score(scored[TARGET], scored["prediction"], average="macro"))
-    return Outcome(overall, None, train.stdout, by_slice)
+    return Score(overall, by_slice)
 
 
 @pytest.fixture(scope="module")
-def outcomes(
-    challenge: Challenge, prepared: PreparedData, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Outcome]:
-    """Every bundled example, run two at a time (the machine has two cores)."""
-    work = tmp_path_factory.mktemp("submissions")
-    paths = [example.path for example in challenge.spec.examples]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            path: pool.submit(
-                run_submission, challenge.path(path), prepared, work / path.replace("/", "-")
-            )
-            for path in paths
-        }
-        return {path: future.result() for path, future in futures.items()}
+def scores(
+    runs: dict[str, HostRun], labels: pd.DataFrame, prepared: PreparedData
+) -> dict[str, Score | None]:
+    slices = prepared.slices()
+    return {path: macro_f1(run, labels, slices) for path, run in runs.items()}
 
 
 def test_examples_land_where_the_spec_expects(
-    challenge: Challenge, outcomes: dict[str, Outcome]
+    challenge: Challenge, runs: dict[str, HostRun], scores: dict[str, Score | None]
 ) -> None:
-    baseline, target = challenge.spec.thresholds.baseline, challenge.spec.thresholds.target
-    for example in challenge.spec.examples:
-        outcome = outcomes[example.path]
-        if example.expect == "train_error":
-            assert outcome.failed_phase == "train", example.path
-            assert "KeyError" in outcome.log, outcome.log
-            continue
-        assert outcome.macro_f1 is not None, (
-            f"{example.path} failed in {outcome.failed_phase}:\n{outcome.log}"
-        )
-        if example.expect == "clears_target":
-            assert outcome.macro_f1 >= target, (example.path, outcome.macro_f1)
-        elif example.expect == "between":
-            assert baseline < outcome.macro_f1 < target, (example.path, outcome.macro_f1)
-        elif example.expect == "below_baseline":
-            assert outcome.macro_f1 < baseline, (example.path, outcome.macro_f1)
+    check_expectations(challenge, runs, scores, higher_is_better=True, error_mentions="KeyError")
 
 
 def test_the_ladder_reference_then_solid_then_naive_then_baseline(
-    challenge: Challenge, outcomes: dict[str, Outcome]
+    challenge: Challenge, scores: dict[str, Score | None]
 ) -> None:
-    scores = {
-        name: outcomes[path].macro_f1
+    ladder = {
+        name: scores[path]
         for name, path in (
             ("reference", "solutions/reference"),
             ("solid", "examples/solid"),
@@ -453,16 +327,18 @@ def test_the_ladder_reference_then_solid_then_naive_then_baseline(
             ("baseline", "solutions/baseline"),
         )
     }
-    assert None not in scores.values(), scores
-    reference, solid, naive, trivial = (float(value or 0.0) for value in scores.values())
-    assert reference >= challenge.spec.thresholds.target + REFERENCE_MARGIN, scores
-    assert reference > solid > naive > trivial, scores
+    values = {name: None if score is None else score.value for name, score in ladder.items()}
+    assert None not in values.values(), values
+    reference, solid, naive, trivial = (float(value or 0.0) for value in values.values())
+    assert reference >= challenge.spec.thresholds.target + REFERENCE_MARGIN, values
+    assert reference > solid > naive > trivial, values
 
 
-def test_cleaning_pays_off_on_the_slices_it_targets(outcomes: dict[str, Outcome]) -> None:
+def test_cleaning_pays_off_on_the_slices_it_targets(scores: dict[str, Score | None]) -> None:
     """The reference's text cleaning, not luck, is what separates it from the raw models."""
-    reference, solid = outcomes["solutions/reference"], outcomes["examples/solid"]
-    naive = outcomes["examples/naive"]
+    reference, solid = scores["solutions/reference"], scores["examples/solid"]
+    naive = scores["examples/naive"]
+    assert reference is not None and solid is not None and naive is not None
     for name in ("quoted_thread", "instructions_in_text"):
         assert reference.slices[name] > solid.slices[name] + 0.1, (name, reference, solid)
         assert reference.slices[name] > naive.slices[name] + 0.1, (name, reference, naive)
