@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import SubmissionError
 from harness.fsutil import remove_tree, sha256_file, special_file_kind, tree_digest
+from harness.notebook import NOTEBOOK_FILE, check_notebook
 from harness.submission import GitCommit, GitInfo, IngestStatus, Submission, SubmissionKind
 
 __all__ = ["DEFAULT_LIMITS", "IngestLimits", "ingest"]
@@ -48,9 +49,6 @@ __all__ = ["DEFAULT_LIMITS", "IngestLimits", "ingest"]
 MIB = 1024 * 1024
 
 FORMS_HINT = "expected a directory, a git URL, a .zip/.tar.gz archive or a .ipynb notebook"
-NOTEBOOK_MESSAGE = (
-    "notebook submissions are not graded yet: submit a repository with train.py and predict.py"
-)
 
 _CHUNK_BYTES = MIB
 _RATIO_GRACE_BYTES = MIB  # below this total, a high compression ratio is normal
@@ -137,8 +135,9 @@ def ingest(
         limits: Size and entry limits; a submission beyond them is ``rejected``.
 
     Returns:
-        The submission. Hostile or oversized input gives status ``rejected`` (no workspace is
-        left behind); a notebook gives ``unsupported``.
+        The submission. Hostile, oversized or unreadable input (including an invalid notebook)
+        gives status ``rejected`` and a notebook for a non-Python kernel ``unsupported``; no
+        workspace is left behind for either.
 
     Raises:
         SubmissionError: The source cannot be read at all: a missing path, an unknown file
@@ -872,7 +871,7 @@ def _ingest_notebook(
     with _scratch(workspace_root) as scratch:
         staged = scratch / "tree"
         staged.mkdir(mode=0o755)
-        notebook = staged / "submission.ipynb"
+        notebook = staged / NOTEBOOK_FILE
         cap = limits.max_notebook_bytes
         budget = _Budget(limits.model_copy(update={"max_file_bytes": cap, "max_total_bytes": cap}))
         try:
@@ -889,6 +888,19 @@ def _ingest_notebook(
                 notes=[],
             )
         digest = sha256_file(notebook)
+        # Parsed only after the size cap; nothing in it runs here (harness/notebook.py).
+        checked = check_notebook(notebook.read_bytes(), path.name)
+        if checked.status != "ok":
+            return Submission(
+                id=digest[:12],
+                sha256=digest,
+                kind=SubmissionKind.notebook,
+                source=source,
+                label=label,
+                status=IngestStatus(checked.status),
+                message=checked.message,
+                size_bytes=budget.total_bytes,
+            )
         root = _publish(staged, workspace_root, digest[:12])
     return Submission(
         id=digest[:12],
@@ -896,11 +908,10 @@ def _ingest_notebook(
         kind=SubmissionKind.notebook,
         source=source,
         label=label,
-        status=IngestStatus.unsupported,
-        message=NOTEBOOK_MESSAGE,
         root=root,
         file_count=1,
         size_bytes=budget.total_bytes,
+        notes=checked.notes,
     )
 
 

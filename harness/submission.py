@@ -16,8 +16,9 @@ class SubmissionKind(StrEnum):
 
 
 class IngestStatus(StrEnum):
-    """``ok``: ready to run; ``rejected``: refused for safety (hostile or oversized input);
-    ``unsupported``: a form the harness accepts but cannot grade yet."""
+    """``ok``: ready to run; ``rejected``: refused for safety or unreadable (hostile or
+    oversized input, an invalid notebook); ``unsupported``: a form the harness accepts but
+    cannot grade (a notebook for a non-Python kernel)."""
 
     ok = "ok"
     rejected = "rejected"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import SubmissionError
-from harness.ingest import DEFAULT_LIMITS, NOTEBOOK_MESSAGE, IngestLimits, ingest
+from harness.ingest import DEFAULT_LIMITS, IngestLimits, ingest
 from harness.submission import IngestStatus, Submission, SubmissionKind
 
 CONTENT: dict[str, str] = {
@@ -730,15 +730,17 @@ def test_submodules_are_noted_not_fetched(tmp_path: Path, workspace: Path) -> No
 # --- Notebooks and misuse -----------------------------------------------------------------
 
 
-def test_notebook_is_copied_but_unsupported(tmp_path: Path, workspace: Path) -> None:
+def test_notebook_is_copied_as_submitted(tmp_path: Path, workspace: Path) -> None:
     notebook = tmp_path / "Churn Analysis.ipynb"
-    notebook.write_text('{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}')
+    notebook.write_text(
+        '{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": '
+        '{"name": "python3", "display_name": "Python 3", "language": "python"}}}'
+    )
 
     submission = ingest(str(notebook), workspace)
 
     digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
-    assert submission.status is IngestStatus.unsupported
-    assert submission.message == NOTEBOOK_MESSAGE
+    assert submission.status is IngestStatus.ok, submission.message
     assert submission.kind is SubmissionKind.notebook
     assert submission.label == "Churn Analysis"
     assert (submission.sha256, submission.id) == (digest, digest[:12])
