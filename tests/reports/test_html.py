@@ -148,17 +148,19 @@ class TagChecker(HTMLParser):
         self.pre_texts: list[tuple[str, bool]] = []  # (text, inside <details>)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.start_tags.append(tag)
+        if "svg" not in self.stack:  # an inline plot's <title> is not the page's
+            self.start_tags.append(tag)
         self.attributes.extend((tag, name, value or "") for name, value in attrs)
-        if tag not in VOID_ELEMENTS:
+        if tag not in VOID_ELEMENTS or "svg" in self.stack:
             self.stack.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.start_tags.append(tag)
+        if "svg" not in self.stack:
+            self.start_tags.append(tag)
         self.attributes.extend((tag, name, value or "") for name, value in attrs)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in VOID_ELEMENTS:
+        if tag in VOID_ELEMENTS and "svg" not in self.stack:
             return
         if not self.stack or self.stack[-1] != tag:
             self.problems.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
@@ -186,8 +188,12 @@ def assert_well_formed(html: str) -> TagChecker:
     return checker
 
 
+SVG_NAMESPACES = re.compile(r'xmlns(?::\w+)?="http://www\.w3\.org/[^"]*"')
+
+
 def assert_self_contained(html: str) -> None:
-    """No scripts, no external loads: the only links are relative ones."""
+    """No scripts, no external loads: the only links are relative ones or in-page
+    fragments (inline SVG refers to its own definitions by ``#id``)."""
     assert "<script" not in html.lower()
     checker = parse(html)
     assert not {"script", "img", "link", "iframe", "object", "embed"} & set(checker.start_tags)
@@ -197,18 +203,48 @@ def assert_self_contained(html: str) -> None:
         if name == "href":
             assert not re.match(r"^([a-z][a-z0-9+.-]*:|//)", value, re.IGNORECASE), value
     assert "@import" not in html
-    assert "url(" not in html
-    assert "http://" not in html
-    assert "https://" not in html
+    assert not re.search(r"url\((?!#)", html)
+    without_namespaces = SVG_NAMESPACES.sub("", html)
+    assert "http://" not in without_namespaces
+    assert "https://" not in without_namespaces
 
 
 # -- the report ---------------------------------------------------------------------------
 
 
+SECTIONS = (
+    "scorecard",
+    "grades",
+    "prompts",
+    "criteria",
+    "metrics",
+    "performance",
+    "timings",
+    "tradeoff",
+    "phases",
+    "writeup",
+    "flags",
+    "integrity",
+    "notes",
+    "logs",
+)
+
+
+def section(html: str, name: str) -> str:
+    """The text of ``<section id=name>`` up to the next top-level section."""
+    start = html.index(f'<section id="{name}">')
+    following = [
+        html.index(f'<section id="{other}">')
+        for other in SECTIONS
+        if f'<section id="{other}">' in html and html.index(f'<section id="{other}">') > start
+    ]
+    return html[start : min(following, default=len(html))]
+
+
 def test_report_shows_every_section() -> None:
-    html = render_report(make_result())
-    for section in ("summary", "metrics", "grades", "phases", "timings", "flags", "notes"):
-        assert f'<section id="{section}">' in html
+    html = render_report(make_result(), reveal=True)
+    positions = [html.index(f'<section id="{name}">') for name in SECTIONS]
+    assert positions == sorted(positions)
     for text in (
         "Customer churn",
         "<code>churn</code> version 1.2.0",
@@ -221,6 +257,7 @@ def test_report_shows_every_section() -> None:
         "2024-05-01T10:02:00+00:00",
         "graded: roc_auc 0.8123 on the hidden set",
         "mentions validation but not leakage",
+        "Assessor verdict",
         "5-fold CV",
         "WRITEUP.md:12",
         "writeup is very short",
@@ -229,6 +266,21 @@ def test_report_shows_every_section() -> None:
     ):
         assert text in html, text
     assert 'class="badge status-graded"' in html
+    assert "Blind review" not in html
+
+
+def test_blind_report_hides_identity() -> None:
+    result = make_result(
+        submission={"source": "/srv/submissions/alice-liddell", "label": "alice-liddell"},
+        message="graded alice-liddell from alice.liddell@example.org",
+    )
+    html = render_report(result)
+    assert "Blind review" in html
+    assert "Candidate a1b2c3d4e5f6" in html
+    for leak in ("alice", "liddell", "/srv/submissions", "9f8e7d6c5b4a"):
+        assert leak not in html.lower(), leak
+    assert "graded [redacted] from [redacted]" in html
+    assert "alice-liddell" in render_report(result, reveal=True)
 
 
 def test_report_is_well_formed_and_self_contained() -> None:
@@ -249,7 +301,7 @@ def test_metrics_show_thresholds_and_credit() -> None:
             }
         )
     )
-    metrics = html[html.index('<section id="metrics">') : html.index('<section id="grades">')]
+    metrics = section(html, "metrics")
     assert "0.8123" in metrics
     assert "0.7900 to 0.8300" in metrics  # 95% interval
     assert "0.5000" in metrics  # baseline
@@ -285,12 +337,15 @@ def test_thresholds_and_credit_come_from_the_grader_and_slices_follow() -> None:
 
 def test_grades_show_score_weight_criteria_and_flags() -> None:
     html = render_report(make_result())
-    grades = html[html.index('<section id="grades">') : html.index('<section id="phases">')]
+    grades = section(html, "grades")
     assert "<code>correctness</code>" in grades
     assert "0.89" in grades and "3.00" in grades
-    assert '<span class="criterion">validation</span>: 1.00' in grades
-    assert "<q>5-fold CV</q>" in grades
     assert "<li>writeup is very short</li>" in grades
+    criteria = section(html, "criteria")
+    assert '<span class="criterion">validation</span>' in criteria
+    assert "machine score 1.00" in criteria
+    assert "<q>5-fold CV</q>" in criteria
+    assert criteria.count('<div class="verdict">') == 2  # one box per criterion
 
 
 def test_grader_that_failed_is_marked() -> None:
@@ -310,7 +365,7 @@ def test_phase_figures_and_truncation() -> None:
         message="output passed the 1000000 byte cap",
     )
     html = render_report(make_result(status=ResultStatus.failed, phases=[phase]))
-    phases = html[html.index('<section id="phases">') : html.index('<section id="timings">')]
+    phases = section(html, "phases")
     assert 'class="badge phase-output_limit"' in phases
     assert "12.35" in phases  # wall s
     assert "10.50" in phases  # cpu s
@@ -347,12 +402,13 @@ def test_none_values_render_as_dash() -> None:
         )
     )
     assert f'<td class="num">{MISSING}</td>' in html
-    phases = html[html.index('<section id="phases">') : html.index('<section id="timings">')]
+    phases = section(html, "phases")
     assert phases.count(f'<td class="num">{MISSING}</td>') == 3  # exit code, cpu s, peak memory
-    metrics = html[html.index('<section id="metrics">') : html.index('<section id="grades">')]
+    metrics = section(html, "metrics")
     assert metrics.count(f'<td class="num">{MISSING}</td>') == 3  # value, interval and credit
-    assert f'<th scope="row">Commit</th><td>{MISSING}</td>' in html
     assert "None" not in html
+    revealed = render_report(make_result(submission={"commit": None}, phases=[phase]), reveal=True)
+    assert f'<th scope="row">Commit</th><td>{MISSING}</td>' in revealed
 
 
 @pytest.mark.parametrize(
@@ -455,12 +511,13 @@ def test_candidate_text_is_escaped() -> None:
         image=SCRIPT,
         error=SCRIPT,
     )
-    html = render_report(result, statement_title=SCRIPT)
-    assert "<script" not in html.lower()
-    assert "<img" not in html.lower()
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert_well_formed(html)
-    assert_self_contained(html)
+    for reveal in (False, True):
+        html = render_report(result, statement_title=SCRIPT, reveal=reveal)
+        assert "<script" not in html.lower()
+        assert "<img" not in html.lower()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert_well_formed(html)
+        assert_self_contained(html)
     index = render_index([result], title=SCRIPT)
     assert "<script" not in index.lower()
     assert_well_formed(index)
@@ -490,7 +547,7 @@ def test_rendering_is_deterministic() -> None:
 
 def test_timings_computed_from_batch_figures() -> None:
     html = render_report(make_result())
-    timings = html[html.index('<section id="timings">') : html.index('<section id="flags">')]
+    timings = section(html, "timings")
     for text in (
         "0.250 s",
         "1.500 s for 3,000 rows",
@@ -569,7 +626,7 @@ def test_clean_text_keeps_tabs_and_newlines() -> None:
 def test_autoescape_is_on_for_every_template() -> None:
     env = environment()
     names = sorted(path.name for path in TEMPLATES_DIR.glob("*.j2"))
-    assert names == ["index.html.j2", "report.html.j2"]
+    assert {"_layout.html.j2", "index.html.j2", "report.html.j2"} <= set(names)
     for name in names:
         autoescape = env.autoescape
         assert autoescape is True or (callable(autoescape) and autoescape(name)), name
@@ -605,7 +662,11 @@ def test_index_sorted_by_score_with_links_and_counts() -> None:
     html = render_index(make_batch(), title="Customer churn: submissions")
     assert_well_formed(html)
     assert_self_contained(html)
-    hrefs = [value for tag, name, value in parse(html).attributes if tag == "a" and name == "href"]
+    hrefs = [
+        value
+        for tag, name, value in parse(html).attributes
+        if tag == "a" and name == "href" and not value.startswith("#")
+    ]
     assert hrefs == [
         "high/report.html",
         "low/report.html",
@@ -618,10 +679,13 @@ def test_index_sorted_by_score_with_links_and_counts() -> None:
     assert '<span class="badge status-failed">failed</span> 1' in html
     assert '<span class="badge status-harness_error">harness_error</span> 1' in html
     assert "badge status-rejected" not in html
-    assert "<code>roc_auc</code></th>" in html
+    assert "<code>roc_auc</code> (95% interval)</th>" in html
     assert "0.5500" in html and "95.5" in html
     assert '<span class="badge phase-timeout">train: timeout</span>' in html
-    assert '<span class="badge phase-ok">predict: ok</span>' in html
+    assert "predict: ok" not in html  # only phases that went wrong are named
+    for label in ("alice", "bob", "carol", "dave"):  # blind by default
+        assert label not in html
+    assert "Candidate high" in html
 
 
 def test_index_of_nothing() -> None:
@@ -652,7 +716,7 @@ def test_write_report_and_index(tmp_path: Path) -> None:
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "<h1>Customer churn: submissions</h1>" in index
     for tag, name, value in parse(index).attributes:
-        if tag == "a" and name == "href":
+        if tag == "a" and name == "href" and not value.startswith("#"):
             assert (tmp_path / value).is_file(), value
     leftovers = [path for path in tmp_path.rglob("*") if path.name.startswith(".")]
     assert leftovers == []
@@ -662,3 +726,16 @@ def test_write_report_survives_undecodable_output(tmp_path: Path) -> None:
     result = make_result(phases=[make_phase("train", log_tail="bad byte \udcff here")])
     write_report(result, tmp_path / "report.html")
     assert "bad byte \ufffd here" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_pages_are_valid_html5() -> None:
+    import html5lib
+
+    results = make_batch()
+    for html in (
+        *(render_report(result) for result in results),
+        render_report(results[0], reveal=True),
+        render_index(results, title="Batch"),
+    ):
+        parser = html5lib.HTMLParser(strict=True)
+        parser.parse(html)  # raises html5lib.html5parser.ParseError on the first error
