@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _machine import load_average
 
 from challenges import messy
 from challenges.data import write_csv
@@ -219,6 +220,7 @@ def main() -> None:
 
     runs: list[dict[str, float]] = []
     digests: set[str] = set()
+    load_at_start = load_average()
     rows_written = 0
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(arguments.repeats):
@@ -249,6 +251,8 @@ def main() -> None:
         "target_generation_s": TARGET_GENERATION_S,
         "meets_target": statistics.median(generation) <= TARGET_GENERATION_S,
         "deterministic": len(digests) == 1,
+        "load_average_at_start": load_at_start,
+        "load_average_at_end": load_average(),
         "csv_sha256_16": sorted(digests),
     }
 
@@ -263,6 +267,9 @@ def main() -> None:
         f"{'total':<{width}}  {summary['total_median_s']:7.3f} s  ({rows_written:,} rows written)"
     )
     print(f"identical CSV on every repeat: {summary['deterministic']}")
+    print(
+        f"load average: {load_at_start} at the start, {summary['load_average_at_end']} at the end"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS}")

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from sklearn import metrics as sk
 
 from harness.errors import ChallengeError
 
@@ -15,6 +14,14 @@ PredictionKind = Literal["probability", "label", "value", "ranking"]
 
 
 Array = np.ndarray[Any, Any]
+
+
+def _sk() -> Any:
+    """scikit-learn's metrics, imported on first use: loading a challenge (which checks
+    metric names against this catalogue) should not pay for importing scikit-learn."""
+    from sklearn import metrics
+
+    return metrics
 Resampled = Callable[[Array, Array, Array], Array]
 """(truth, predicted, weights of shape resamples x rows) -> one metric value per resample."""
 
@@ -126,7 +133,7 @@ def _ranking_metric(
 
 
 def _rmse(truth: np.ndarray[Any, Any], predicted: np.ndarray[Any, Any]) -> float:
-    return float(np.sqrt(sk.mean_squared_error(truth, predicted)))
+    return float(np.sqrt(_sk().mean_squared_error(truth, predicted)))
 
 
 def _log_loss_terms(truth: Array, probability: Array) -> Array:
@@ -143,7 +150,7 @@ METRICS: dict[str, Metric] = {
             "roc_auc",
             True,
             "probability",
-            lambda t, p: float(sk.roc_auc_score(t, p)),
+            lambda t, p: float(_sk().roc_auc_score(t, p)),
             "Area under the ROC curve of the positive-class probability.",
             _roc_auc_resampled,
         ),
@@ -151,14 +158,14 @@ METRICS: dict[str, Metric] = {
             "average_precision",
             True,
             "probability",
-            lambda t, p: float(sk.average_precision_score(t, p)),
+            lambda t, p: float(_sk().average_precision_score(t, p)),
             "Average precision (area under the precision-recall curve).",
         ),
         Metric(
             "log_loss",
             False,
             "probability",
-            lambda t, p: float(sk.log_loss(t, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
+            lambda t, p: float(_sk().log_loss(t, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
             "Binary cross-entropy of the positive-class probability.",
             lambda t, p, w: _weighted_mean(_log_loss_terms(t, p), w),
         ),
@@ -166,18 +173,18 @@ METRICS: dict[str, Metric] = {
             "accuracy",
             True,
             "label",
-            lambda t, p: float(sk.accuracy_score(t, p)),
+            lambda t, p: float(_sk().accuracy_score(t, p)),
             "Share of correct labels.",
             lambda t, p, w: _weighted_mean((t == p).astype(float), w),
         ),
         Metric(
-            "f1", True, "label", lambda t, p: float(sk.f1_score(t, p)), "F1 of the positive class."
+            "f1", True, "label", lambda t, p: float(_sk().f1_score(t, p)), "F1 of the positive class."
         ),
         Metric(
             "macro_f1",
             True,
             "label",
-            lambda t, p: float(sk.f1_score(t, p, average="macro")),
+            lambda t, p: float(_sk().f1_score(t, p, average="macro")),
             "Unweighted mean F1 over classes.",
         ),
         Metric(
@@ -192,7 +199,7 @@ METRICS: dict[str, Metric] = {
             "mae",
             False,
             "value",
-            lambda t, p: float(sk.mean_absolute_error(t, p)),
+            lambda t, p: float(_sk().mean_absolute_error(t, p)),
             "Mean absolute error.",
             lambda t, p, w: _weighted_mean(np.abs(t - p), w),
         ),
@@ -200,7 +207,7 @@ METRICS: dict[str, Metric] = {
             "r2",
             True,
             "value",
-            lambda t, p: float(sk.r2_score(t, p)),
+            lambda t, p: float(_sk().r2_score(t, p)),
             "Coefficient of determination.",
             _r2_resampled,
         ),

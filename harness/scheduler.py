@@ -4,7 +4,12 @@
   not shared between threads).
 - **Measured phases** (the predict phases, where latency is timed) run one at a
   time, and when more than one worker runs they are pinned to a CPU that no
-  other phase uses; the other phases share the remaining CPUs.
+  other phase uses; the other phases share the remaining CPUs. While one runs,
+  no backend does engine work it can postpone (creating the next phase's
+  container, removing finished ones).
+- A caller that knows which phase comes next asks for it with ``prepare`` before
+  running the current one; a backend that can (``PreparesPhases``) gets that
+  container ready while the current phase runs.
 - ``--jobs auto`` picks as many workers as the host's CPUs and memory allow for
   the challenge's limits, so the limits of concurrent phases sum to what the
   host has.
@@ -15,11 +20,36 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from sandbox.base import PhaseLimits, PhaseRequest, PhaseResult, Sandbox
 
 MEASURED_PHASES = frozenset({"predict", "repeat-predict"})
+
+
+@runtime_checkable
+class PreparesPhases(Protocol):
+    """What a backend offers to take engine work off the critical path (optional)."""
+
+    def prepare_phase(self, request: PhaseRequest, ahead: int = 1) -> None:
+        """Get the container for ``request`` ready while other phases run; it is for the
+        ``ahead``-th phase after the next one to start."""
+        ...
+
+    def quiet(self) -> AbstractContextManager[None]:
+        """Postpone background engine work while the context is held."""
+        ...
+
+    def defer_removals(self) -> None:
+        """Let ``run_phase`` return before its container is removed, once no process of the
+        candidate's can run any more; ``close`` removes the rest."""
+        ...
+
+    def close(self) -> None:
+        """Finish background work and remove whatever was prepared but not used."""
+        ...
 
 
 def host_cpus() -> list[int]:
@@ -53,13 +83,17 @@ def auto_jobs(
 
 @dataclass
 class PhaseScheduler:
-    """Places phases on CPUs and serialises measured ones."""
+    """Places phases on CPUs, serialises measured ones and keeps them undisturbed."""
 
     make_sandbox: Callable[[], Sandbox]
     jobs: int = 1
     cpus: list[int] = field(default_factory=host_cpus)
+    prepare_ahead: bool = True
+    """Pass ``prepare`` on to backends (off: every container is made when its phase runs)."""
     _measured_lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
+    _sandboxes: list[Sandbox] = field(default_factory=list)
+    _sandboxes_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sandbox(self) -> Sandbox:
         """This thread's sandbox backend."""
@@ -67,6 +101,11 @@ class PhaseScheduler:
         if existing is None:
             existing = self.make_sandbox()
             self._local.sandbox = existing
+            if isinstance(existing, PreparesPhases):
+                existing.defer_removals()  # this scheduler closes every backend it used
+            with self._sandboxes_lock:
+                if not any(known is existing for known in self._sandboxes):
+                    self._sandboxes.append(existing)
         return existing
 
     def placement(self, request: PhaseRequest) -> str | None:
@@ -78,9 +117,34 @@ class PhaseScheduler:
             return str(measured_cpu)
         return ",".join(str(cpu) for cpu in others)
 
+    def place(self, request: PhaseRequest) -> PhaseRequest:
+        """``request`` as it will run: with its cpuset."""
+        return request.model_copy(update={"cpuset": self.placement(request)})
+
+    def prepare(self, request: PhaseRequest, ahead: int = 1) -> None:
+        """Let this thread's backend get ``request``'s container ready while the next
+        ``run`` executes (``ahead=2``: the next two); ignored by backends that cannot.
+        ``run`` must then be given an identical request (unused preparations are dropped
+        by the backend)."""
+        sandbox = self.sandbox()
+        if self.prepare_ahead and isinstance(sandbox, PreparesPhases):
+            sandbox.prepare_phase(self.place(request), ahead)
+
     def run(self, request: PhaseRequest) -> PhaseResult:
-        placed = request.model_copy(update={"cpuset": self.placement(request)})
+        placed = self.place(request)
         if request.name in MEASURED_PHASES:
-            with self._measured_lock:
+            with self._measured_lock, ExitStack() as quiet:
+                for sandbox in self._preparing_sandboxes():
+                    quiet.enter_context(sandbox.quiet())
                 return self.sandbox().run_phase(placed)
         return self.sandbox().run_phase(placed)
+
+    def close(self) -> None:
+        """Finish every backend's background work (at the end of a session)."""
+        for sandbox in self._preparing_sandboxes():
+            sandbox.close()
+
+    def _preparing_sandboxes(self) -> list[PreparesPhases]:
+        self.sandbox()  # the calling thread's own backend is known before it is quieted
+        with self._sandboxes_lock:
+            return [sandbox for sandbox in self._sandboxes if isinstance(sandbox, PreparesPhases)]

@@ -17,20 +17,35 @@ How a phase runs:
    never a polite SIGTERM).
 4. The container is always removed, also on Ctrl-C; containers left by a crashed
    harness are found by label and removed by ``cleanup_stale``.
-5. Once the container is gone, the writable mounts are cleared of what the host must
-   never meet when it reads them: links leading out of the mount, fifos, sockets and
-   devices. The phase message names what was removed.
+5. Once no process of the candidate can run any more, the writable mounts are cleared of
+   what the host must never meet when it reads them: links leading out of the mount,
+   fifos, sockets and devices. The phase message names what was removed.
+
+Engine work off the critical path (about 0.3 s a phase, mostly ``start``): a caller that
+knows the next phase calls ``prepare_phase`` before running the current one, and that
+container is created and started (idle, nothing of the candidate's in it) while the
+current phase runs; ``run_phase`` with an identical request then only has to ``exec``. A
+container is never reused: each prepared one serves exactly one phase, and it is dropped
+when a mount's directory was replaced since it was made. A caller that will ``close`` the
+backend may also ``defer_removals``: when a phase ends and its cgroup shows that only the
+idle init is left (every other task a zombie), no candidate process can touch the mounts
+any more, so the container is removed later, in the background; otherwise it is killed
+first. Background work only happens while some phase runs and never inside ``quiet()``,
+which the scheduler holds around timed phases.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
 import socket
 import stat
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +87,8 @@ class _PhaseState:
     quota_breach: str = ""
     usage: CgroupUsage | None = None
     reader_error: str = ""
+    killed: bool = False
+    """The harness killed the container (timeout, output cap, quota)."""
 
     def append_output(self, chunk: bytes, cap: int) -> None:
         room = cap - self.output_bytes
@@ -84,6 +101,151 @@ class _PhaseState:
             self.tail_bytes += len(chunk)
             while self.tail_bytes > LOG_TAIL_BYTES and len(self.tail) > 1:
                 self.tail_bytes -= len(self.tail.popleft())
+
+
+@dataclass
+class _Preparation:
+    """A container being made ready, ahead of time, for one phase request."""
+
+    key: str
+    """The request it was made for (``run_phase`` must receive an identical one)."""
+    sources: tuple[tuple[int, int] | None, ...]
+    """(device, inode) of each mount source when it was requested: a directory replaced
+    since then would leave the container bound to the old one, so it is not used."""
+    last_use: int
+    """The phase (counted from the backend's first) after which it is dropped if unused."""
+    job: Callable[[], None] | None = None
+    """The background job that makes it (identity matters: it is claimed back by it)."""
+    done: threading.Event = field(default_factory=threading.Event)
+    container: Any = None
+    pid: int = 0
+    error: str = ""
+
+
+class _BackgroundWork:
+    """One thread per backend that does engine work nobody waits for: preparing containers
+    (first) and removing finished ones. It only works while a phase's command runs on this
+    backend (``during_phase``) and never while ``quiet`` is held, so it cannot compete with a
+    timed phase or with the harness's own work between phases."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._preparations: list[tuple[int, int, Callable[[], None]]] = []
+        """(when it is needed, order of arrival, job): the soonest needed goes first."""
+        self._arrivals = 0
+        self._removals: deque[Callable[[], None]] = deque()
+        self._busy = False
+        self._phases_running = 0
+        self._quiet = 0
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    def add_preparation(self, job: Callable[[], None], needed_at: int = 0) -> None:
+        """Queue a preparation; among queued ones the lowest ``needed_at`` runs first."""
+        with self._condition:
+            self._arrivals += 1
+            self._preparations.append((needed_at, self._arrivals, job))
+            self._start()
+
+    def add_removal(self, job: Callable[[], None]) -> None:
+        with self._condition:
+            self._removals.append(job)
+            self._start()
+
+    def claim(self, job: Callable[[], None]) -> bool:
+        """Take a queued job back (to run it in the caller's thread, or to drop it); False
+        when the worker has already started it."""
+        with self._condition:
+            for entry in self._preparations:
+                if entry[2] is job:
+                    self._preparations.remove(entry)
+                    return True
+            if job in self._removals:
+                self._removals.remove(job)
+                return True
+        return False
+
+    @contextlib.contextmanager
+    def during_phase(self) -> Iterator[None]:
+        with self._condition:
+            self._phases_running += 1
+            self._condition.notify_all()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._phases_running -= 1
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """No background engine work from entry (which waits for a running job) to exit."""
+        with self._condition:
+            self._quiet += 1
+            while self._busy:
+                self._condition.wait()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._quiet -= 1
+                self._condition.notify_all()
+
+    def drain(self) -> None:
+        """Stop the thread (after its running job) and run every queued job here, now."""
+        with self._condition:
+            self._closing = True
+            self._condition.notify_all()
+            while self._busy:
+                self._condition.wait()
+            jobs = [entry[2] for entry in sorted(self._preparations)] + list(self._removals)
+            self._preparations.clear()
+            self._removals.clear()
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=5)
+        for job in jobs:
+            job()
+        with self._condition:
+            self._closing = False
+
+    def _start(self) -> None:
+        """Start the thread if needed and wake it (called with the condition held)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._work, daemon=True, name="sandbox-background"
+            )
+            self._thread.start()
+        self._condition.notify_all()
+
+    def _ready(self) -> bool:
+        return (
+            self._phases_running > 0
+            and not self._quiet
+            and bool(self._preparations or self._removals)
+        )
+
+    def _work(self) -> None:
+        while True:
+            with self._condition:
+                while not self._closing and not self._ready():
+                    self._condition.wait()
+                if self._closing:
+                    return
+                if self._preparations:
+                    entry = min(self._preparations, key=lambda item: (item[0], item[1]))
+                    self._preparations.remove(entry)
+                    job = entry[2]
+                else:
+                    job = self._removals.popleft()
+                self._busy = True
+            try:
+                job()
+            except Exception:  # a job records its own failure; the thread must survive
+                pass
+            finally:
+                with self._condition:
+                    self._busy = False
+                    self._condition.notify_all()
 
 
 def decode_output(data: bytes, max_lines: int = LOG_TAIL_LINES) -> str:
@@ -203,6 +365,12 @@ class DockerSandbox:
         self._base_url = base_url
         self._timeout = timeout
         self._client: Any = None
+        self._background = _BackgroundWork()
+        self._prepared: dict[str, _Preparation] = {}
+        self._prepared_lock = threading.Lock()
+        self._phases_started = 0
+        self._closer_registered = False
+        self._removals_deferred = False
 
     # -- engine ---------------------------------------------------------------------------
 
@@ -244,19 +412,34 @@ class DockerSandbox:
         started = time.perf_counter()
         container = None
         state = _PhaseState()
+        handed_off = False
         try:
+            self._phases_started += 1
             try:
-                container = self._create_container(request)
-                container.start()
-                container.reload()
-                pid = int(container.attrs["State"]["Pid"])
+                prepared = self._take_prepared(request)
+                self._discard_unused_preparations()
+                if prepared is not None:
+                    container, pid = prepared.container, prepared.pid
+                else:
+                    container = self._create_container(request)
+                    container.start()
+                    container.reload()
+                    pid = int(container.attrs["State"]["Pid"])
             except Exception as error:
                 return self._sandbox_error(
                     request, started, f"could not start the container: {_short_error(error)}"
                 )
             cgroup = CgroupPaths.for_pid(pid)
             before = _safe_read(cgroup)
-            result = self._run_command(container, request, state, cgroup, before)
+            with self._background.during_phase():
+                result = self._run_command(container, request, state, cgroup, before)
+            if self._removals_deferred:
+                if not state.killed and not _only_init_left(cgroup, pid):
+                    # Something of the candidate's may still run: end it before the host
+                    # reads the mounts (kill returns once the container has stopped).
+                    container.kill()
+                self._background.add_removal(functools.partial(self._remove, container))
+                handed_off = True
         except KeyboardInterrupt:
             raise
         except Exception as error:  # an engine failure is a sandbox_error, never a crash
@@ -264,7 +447,7 @@ class DockerSandbox:
                 request, started, f"{type(error).__name__}: {_short_error(error)}"
             )
         finally:
-            if container is not None:
+            if container is not None and not handed_off:
                 self._remove(container)
         removed = [
             note
@@ -277,6 +460,120 @@ class DockerSandbox:
             result.message = "; ".join([result.message, *removed])
         result.overhead_s = max(0.0, time.perf_counter() - started - result.wall_s)
         return result
+
+    # -- work ahead of time -----------------------------------------------------------------
+
+    def prepare_phase(self, request: PhaseRequest, ahead: int = 1) -> None:
+        """Create and start the container for ``request`` in the background, while another
+        phase runs, so that ``run_phase`` with the identical request only has to ``exec``.
+        The container is idle until then (its init sleeps; nothing of the candidate's runs)
+        and serves that one phase only. ``ahead`` says which phase it is for, counted from
+        the next one to start (1: the phase after the next). If no phase up to that one used
+        it, it is removed when the following phase starts, or by ``close``."""
+        key = _request_key(request)
+        with self._prepared_lock:
+            if key in self._prepared:
+                return
+            preparation = _Preparation(
+                key, _source_identity(request), self._phases_started + max(1, ahead) + 1
+            )
+            preparation.job = functools.partial(self._make_ready, preparation, request)
+            self._prepared[key] = preparation
+        if not self._closer_registered:
+            atexit.register(self.close)
+            self._closer_registered = True
+        self._background.add_preparation(preparation.job, preparation.last_use)
+
+    def defer_removals(self) -> None:
+        """From now on ``run_phase`` may return before its container is removed: once no
+        process of the candidate's can run any more (only the idle init is left, or the
+        container was killed), so the host may read the mounts, and the removal is done in
+        the background; ``close`` removes what is left. Without this call every container
+        is gone when ``run_phase`` returns."""
+        self._removals_deferred = True
+        if not self._closer_registered:
+            atexit.register(self.close)
+            self._closer_registered = True
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """No background engine work (container creation or removal) while held: for timed
+        phases. Entering waits for the job that is running, if any, to finish."""
+        with self._background.quiet():
+            yield
+
+    def close(self) -> None:
+        """Finish all background work now: remove prepared containers nobody used and
+        finished ones still waiting for removal. The backend stays usable afterwards."""
+        with self._prepared_lock:
+            unused = list(self._prepared.values())
+            self._prepared.clear()
+        for preparation in unused:
+            self._drop(preparation)
+        self._background.drain()
+
+    def _make_ready(self, preparation: _Preparation, request: PhaseRequest) -> None:
+        try:
+            preparation.container = self._create_container(request)
+            preparation.container.start()
+            preparation.container.reload()
+            preparation.pid = int(preparation.container.attrs["State"]["Pid"])
+        except Exception as error:
+            preparation.error = _short_error(error)
+        finally:
+            preparation.done.set()
+
+    def _take_prepared(self, request: PhaseRequest) -> _Preparation | None:
+        """The prepared container for ``request``, started and idle, or None (then the caller
+        creates one as usual)."""
+        with self._prepared_lock:
+            preparation = self._prepared.pop(_request_key(request), None)
+        if preparation is None:
+            return None
+        if preparation.job is not None and self._background.claim(preparation.job):
+            return None  # not started yet: creating it now is the same work
+        try:
+            preparation.done.wait()
+        except BaseException:  # interrupted: close() must still find and remove it
+            self._background.add_removal(functools.partial(self._remove_prepared, preparation))
+            raise
+        usable = (
+            not preparation.error
+            and preparation.container is not None
+            and preparation.sources == _source_identity(request)
+            and _is_running(preparation.container, preparation.pid)
+        )
+        if usable:
+            return preparation
+        if preparation.container is not None:
+            self._remove(preparation.container)
+        return None
+
+    def _discard_unused_preparations(self) -> None:
+        """Drop the preparations whose phase has passed without using them (a phase before
+        it failed, or another phase came instead)."""
+        with self._prepared_lock:
+            stale = [
+                preparation
+                for preparation in self._prepared.values()
+                if preparation.last_use < self._phases_started
+            ]
+            for preparation in stale:
+                del self._prepared[preparation.key]
+        for preparation in stale:
+            self._drop(preparation)
+
+    def _drop(self, preparation: _Preparation) -> None:
+        """Forget a preparation: never start it if it is still queued, else remove its
+        container once it exists (the removal queues behind the running preparation)."""
+        if preparation.job is not None and self._background.claim(preparation.job):
+            return
+        self._background.add_removal(functools.partial(self._remove_prepared, preparation))
+
+    def _remove_prepared(self, preparation: _Preparation) -> None:
+        preparation.done.wait(timeout=self._timeout)
+        if preparation.container is not None:
+            self._remove(preparation.container)
 
     def _create_container(self, request: PhaseRequest) -> Any:
         from docker.types import LogConfig, Ulimit
@@ -374,6 +671,7 @@ class DockerSandbox:
         if stopped_early:
             with contextlib.suppress(Exception):
                 container.kill()
+                state.killed = True
         state.reader_done.wait(timeout=10)
         reader.join(timeout=1)
         with contextlib.suppress(Exception):
@@ -433,7 +731,9 @@ class DockerSandbox:
         Containers of live harness processes, and of other hosts sharing the engine, stay."""
         host = socket.gethostname()
         removed = 0
-        for container in self.client.containers.list(all=True, filters={"label": LABEL}):
+        for container in self.client.containers.list(
+            all=True, filters={"label": LABEL}, ignore_removed=True
+        ):
             labels = container.labels or {}
             owner_host = labels.get(LABEL_OWNER_HOST)
             try:
@@ -448,9 +748,10 @@ class DockerSandbox:
 
     def remove_own(self) -> None:
         """Remove every container this harness process started (used on interruption)."""
+        self.close()  # no preparation may create a container after the listing below
         owned = {"label": [LABEL, f"{LABEL_OWNER_PID}={os.getpid()}"]}
         try:
-            containers = self.client.containers.list(all=True, filters=owned)
+            containers = self.client.containers.list(all=True, filters=owned, ignore_removed=True)
         except Exception:
             return
         for container in containers:
@@ -460,8 +761,70 @@ class DockerSandbox:
         """Names of all harness-labelled containers (for tests and `doctor`)."""
         return [
             container.name
-            for container in self.client.containers.list(all=True, filters={"label": LABEL})
+            for container in self.client.containers.list(
+                all=True, filters={"label": LABEL}, ignore_removed=True
+            )
         ]
+
+
+def _request_key(request: PhaseRequest) -> str:
+    return request.model_dump_json()
+
+
+def _source_identity(request: PhaseRequest) -> tuple[tuple[int, int] | None, ...]:
+    identity: list[tuple[int, int] | None] = []
+    for mount in request.mounts:
+        try:
+            info = os.stat(mount.source)
+        except OSError:
+            identity.append(None)
+        else:
+            identity.append((info.st_dev, info.st_ino))
+    return tuple(identity)
+
+
+def _is_running(container: Any, pid: int) -> bool:
+    """The prepared container still runs its idle init (nothing stopped it meanwhile)."""
+    try:
+        container.reload()
+    except Exception:
+        return False
+    container_state = container.attrs.get("State") or {}
+    return bool(container_state.get("Running")) and int(container_state.get("Pid") or 0) == pid
+
+
+def _only_init_left(cgroup: CgroupPaths | None, init_pid: int) -> bool:
+    """True when every task in the container's cgroup but the idle init is a zombie: no
+    process of the candidate's can act any more, and none can appear (zombies do not fork,
+    the init only sleeps and nothing else is exec'd). Read twice around the state checks, so
+    a process that forked and then exited in between is seen. False when unsure."""
+    if cgroup is None:
+        return False
+    tasks = cgroup.memory / ("tasks" if cgroup.version == 1 else "cgroup.threads")
+    try:
+        first = _task_ids(tasks)
+        if init_pid not in first:
+            return False
+        if any(task != init_pid and _task_alive(task) for task in first):
+            return False
+        return _task_ids(tasks) == first
+    except (OSError, ValueError):
+        return False
+
+
+def _task_ids(path: Path) -> set[int]:
+    return {int(line) for line in path.read_text().split()}
+
+
+def _task_alive(task: int) -> bool:
+    try:
+        with open(f"/proc/{task}/stat", "rb") as handle:
+            state = handle.read().rsplit(b")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False  # already reaped
+    except (OSError, IndexError):
+        return True
+    return state not in (b"Z", b"X")
 
 
 def _classify(

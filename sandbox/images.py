@@ -28,11 +28,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.config import BASE_IMAGE_ENV, harness_home
 from harness.errors import ImageError
 from sandbox.docker_backend import LABEL, LABEL_OWNER_HOST, LABEL_OWNER_PID, SANDBOX_UID
+
+if TYPE_CHECKING:
+    from challenges.loader import Challenge
 
 BASE_REPOSITORY = "worksample-harness/base"
 RUNTIME_REPOSITORY = "worksample-harness/runtime"
@@ -40,8 +43,9 @@ DEBIAN_SUITE = "bookworm"
 DEBOOTSTRAP_PACKAGES = ("python3", "python3-pip")
 WHEEL_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
 RECIPE_VERSION = "1"  # bump when the build steps below change
-# Tooling the harness itself runs inside every runtime image (the tests phase).
-HARNESS_PACKAGES = ("pytest==8.4.2",)
+# Tooling the harness itself runs inside every runtime image: pytest for the tests phase;
+# nbformat, nbclient and ipykernel for notebook submissions (the kernel runs in the sandbox).
+HARNESS_PACKAGES = ("pytest==8.4.2", "nbformat==5.11.1", "nbclient==0.11.0", "ipykernel==7.4.0")
 
 Progress = Callable[[str], None]
 
@@ -296,6 +300,34 @@ def ensure_runtime_image(
     progress(f"building runtime image {reference}")
     _build_runtime(client, base_image, reference, installed, wheels)
     return RuntimeImage(reference, base or local_base_reference(), packages, built=True)
+
+
+def challenge_image(
+    client: Any, challenge: Challenge, progress: Progress = print, build: bool = True
+) -> str:
+    """The runtime image reference for ``challenge``, built when missing (or, with
+    ``build=False``, only looked up). Lives here rather than in the pipeline so that
+    ``harness sandbox build`` need not import the graders to find an image up to date.
+
+    Raises:
+        ImageError: the image is missing and ``build`` is false, or it cannot be built.
+    """
+    packages = tuple(challenge.spec.sandbox.packages)
+    base = configured_base(challenge.spec.sandbox.base_image)
+    if build:
+        return ensure_runtime_image(client, packages, base, progress).reference
+    import docker.errors
+
+    try:
+        base_image = client.images.get(base or local_base_reference())
+        reference = runtime_reference(base_image.id, packages)
+        client.images.get(reference)
+    except docker.errors.ImageNotFound as error:
+        raise ImageError(
+            f"the runtime image for {challenge.id} is not built",
+            hint=f"Run `harness sandbox build --challenge {challenge.id}`.",
+        ) from error
+    return reference
 
 
 def _build_runtime(
