@@ -730,7 +730,10 @@ def self_check(
         pipeline.make_readable(submission.root)
         pipeline.make_readable(prepared.root)
         started = time.perf_counter()
-        phases = pipeline.run_phases(session, submission.root, model_dir, output_dir)
+        try:
+            phases = pipeline.run_phases(session, submission.root, model_dir, output_dir)
+        finally:
+            session.scheduler.close()  # containers removed in the background, prepared ones
         predictions, timings, _ = pipeline.collect_outputs(phases, output_dir)
         progress(f"phases took {time.perf_counter() - started:.1f} s")
         for phase in phases:

@@ -31,13 +31,25 @@ from graders.measure import measure
 from graders.predictions import MAX_PREDICTIONS_BYTES, read_regular_file
 from harness import __version__
 from harness.config import harness_home
-from harness.fsutil import atomic_write_text, remove_tree
+from harness.fsutil import atomic_write_bytes, atomic_write_text, remove_tree
 from harness.ingest import ingest
 from harness.integrity import inspect_submission, write_similarity
+from harness.notebook import (
+    NOTEBOOKS_DIR,
+    NotebookSettings,
+    collect_executed_notebook,
+    copy_submitted_notebooks,
+    finish_phase,
+    notebook_output_dir,
+    prepare_repository,
+    prepared_notebook,
+)
+from harness.notebook import train_request as notebook_train_request
 from harness.result import ChallengeInfo, ResultStatus, SubmissionInfo, SubmissionResult
 from harness.scheduler import PhaseScheduler
-from harness.submission import IngestStatus, Submission, find_tests
-from reports.html import write_index, write_report
+from harness.submission import IngestStatus, Submission, SubmissionKind, find_tests
+from reports.blind import write_identity
+from reports.html import write_all, write_single_report
 from sandbox import Mount, PhaseRequest, PhaseResult, PhaseStatus, Sandbox, sandboxes
 from sandbox.docker_backend import prepare_writable_dir
 
@@ -65,9 +77,16 @@ class GradingSession:
     image: str
     work_root: Path
     progress: Progress = field(default=lambda message: None)
+    notebook: NotebookSettings = field(init=False)
+    """From the challenge's ``notebook:`` settings."""
     scheduler: PhaseScheduler = field(init=False)
 
     def __post_init__(self) -> None:
+        notebook = self.challenge.spec.notebook
+        self.notebook = NotebookSettings(
+            cell_timeout_s=notebook.cell_timeout_s,
+            max_output_bytes=int(notebook.max_output_mb * 1024 * 1024),
+        )
         primary = self.sandbox
 
         def make_sandbox() -> Sandbox:
@@ -80,7 +99,13 @@ class GradingSession:
 
     def run_phase(self, request: PhaseRequest) -> PhaseResult:
         """Run a phase through the scheduler (CPU placement, measured phases one at a time)."""
-        return self.scheduler.run(request)
+        return finish_phase(request, self.scheduler.run(request))
+
+    def prepare_phase(self, request: PhaseRequest, ahead: int = 1) -> None:
+        """Get the container of the phase after the next ``run_phase`` (``ahead=2``: the one
+        after that) ready while the phases before it run; ``run_phase`` must then get an
+        identical request."""
+        self.scheduler.prepare(request, ahead)
 
 
 # -- stage 1: load the challenge -------------------------------------------------------------
@@ -146,35 +171,16 @@ def ensure_image(
 ) -> str:
     """The runtime image reference for ``challenge``, built when missing (Docker backend)."""
     from harness.errors import ImageError
-    from sandbox.images import (
-        configured_base,
-        ensure_runtime_image,
-        local_base_reference,
-        runtime_reference,
-    )
+    from sandbox.images import challenge_image
 
     client = getattr(sandbox, "client", None)
     if client is None:
         raise ImageError(f"sandbox backend {sandbox.name!r} does not build images")
-    packages = tuple(challenge.spec.sandbox.packages)
-    base = configured_base(challenge.spec.sandbox.base_image)
-    if not build:
-        import docker.errors
-
-        try:
-            base_image = client.images.get(base or local_base_reference())
-            reference = runtime_reference(base_image.id, packages)
-            client.images.get(reference)
-        except docker.errors.ImageNotFound as error:
-            raise ImageError(
-                f"the runtime image for {challenge.id} is not built",
-                hint=f"Run `harness sandbox build --challenge {challenge.id}`.",
-            ) from error
-        return reference
-    return ensure_runtime_image(client, packages, base, progress).reference
+    return challenge_image(client, challenge, progress, build=build)
 
 
 def close_session(session: GradingSession) -> None:
+    session.scheduler.close()
     remove_tree(session.work_root)
 
 
@@ -217,13 +223,25 @@ def _grade_ingested(
             else ResultStatus.unsupported
         )
         return _result(session, submission, status, submission.message, started_at)
-    missing = [
-        name
-        for name in session.challenge.spec.contract.required_files
-        if not (submission.root / name).is_file()
-    ]
-    if missing:
-        message = f"required file(s) missing: {', '.join(missing)} (see the submission contract)"
+    copy_submitted_notebooks(submission, session.work_root / "runs" / submission.id / NOTEBOOKS_DIR)
+    if submission.kind is SubmissionKind.notebook:
+        # The notebook is the training (no train.py); predict.py is made from its cells.
+        problem = prepare_repository(
+            submission.root, session.challenge.spec.contract.predict_module
+        )
+    else:
+        missing = [
+            name
+            for name in session.challenge.spec.contract.required_files
+            if not (submission.root / name).is_file()
+        ]
+        problem = (
+            f"required file(s) missing: {', '.join(missing)} (see the submission contract)"
+            if missing
+            else None
+        )
+    if problem is not None:
+        message = problem
         result = _result(session, submission, ResultStatus.failed, message, started_at)
         result.integrity = inspect_submission(
             submission.root, session.challenge.spec.contract.writeup, [], None
@@ -240,7 +258,15 @@ def _grade_ingested(
     )
     make_readable(submission.root)
     try:
+        following = first_extra_request(session, submission.root, workspace, model_dir)
+        if following is not None:  # started while train runs: not while predict is timed
+            session.prepare_phase(following, ahead=2)
         phases = run_phases(session, submission.root, model_dir, output_dir)
+        notebook_notes, notebook_flags = (
+            collect_executed_notebook(submission, model_dir, workspace / NOTEBOOKS_DIR)
+            if submission.kind is SubmissionKind.notebook
+            else ([], [])
+        )
         predictions, timings, driver_error = collect_outputs(phases, output_dir)
         status, message = overall_status(phases, driver_error)
         artifacts: dict[str, Any] = {}
@@ -264,7 +290,9 @@ def _grade_ingested(
         result.flags = [
             *(flag for grade in grades for flag in grade.flags),
             *result.integrity.notes(),
+            *notebook_flags,
         ]
+        result.submission.notes.extend(notebook_notes)
         result.total_score = total_score(grades)
         if predictions is not None:
             try:
@@ -276,7 +304,7 @@ def _grade_ingested(
         return result
     finally:
         for leftover in workspace.glob("*"):
-            if leftover.name != "predictions.csv":
+            if leftover.name not in ("predictions.csv", NOTEBOOKS_DIR):
                 remove_tree(leftover)
 
 
@@ -308,10 +336,11 @@ def _base_env(cpus: float) -> dict[str, str]:
 
 
 def train_request(session: GradingSession, submission_root: Path, model_dir: Path) -> PhaseRequest:
-    """The train phase: the candidate's entry point, public data read-only, model dir writable."""
+    """The train phase: the candidate's entry point, public data read-only, model dir writable.
+    A notebook submission runs the notebook instead (harness/notebook.py)."""
     spec = session.challenge.spec
     limits = spec.limits.train
-    return PhaseRequest(
+    request = PhaseRequest(
         name="train",
         image=session.image,
         command=["python3", spec.contract.train_entrypoint],
@@ -328,6 +357,19 @@ def train_request(session: GradingSession, submission_root: Path, model_dir: Pat
             ),
         ],
         limits=limits,
+    )
+    notebook_file = prepared_notebook(submission_root)
+    if notebook_file is None:
+        return request
+    return notebook_train_request(
+        request,
+        notebook_file,
+        session.notebook,
+        output_dir=_fresh_writable(notebook_output_dir(model_dir)),
+        submission_mount=SUBMISSION_MOUNT,
+        driver_dir=DRIVER_DIR,
+        driver_mount=DRIVER_MOUNT,
+        output_mount=OUTPUT_MOUNT,
     )
 
 
@@ -387,11 +429,13 @@ def run_phases(
 ) -> list[PhaseResult]:
     """Train, then (only if training succeeded) predict, each in a fresh container."""
     session.progress("train phase")
+    predict_phase = predict_request(session, submission_root, model_dir, output_dir)
+    session.prepare_phase(predict_phase)  # its container starts while train runs
     train = session.run_phase(train_request(session, submission_root, model_dir))
     if train.status is not PhaseStatus.ok:
         return [train]
     session.progress("predict phase")
-    predict = session.run_phase(predict_request(session, submission_root, model_dir, output_dir))
+    predict = session.run_phase(predict_phase)
     return [train, predict]
 
 
@@ -458,35 +502,66 @@ def run_extra_phases(
     requested = requested_phases(session.challenge)
     phases: list[PhaseResult] = []
     artifacts: dict[str, Any] = {}
+    repeat: tuple[PhaseRequest, PhaseRequest] | None = None
+    if "repeat" in requested:
+        model_again = _phase_dir(workspace / "repeat-model")
+        output_again = _phase_dir(workspace / "repeat-output")
+        repeat = (
+            train_request(session, submission_root, model_again).model_copy(
+                update={"name": "repeat-train"}
+            ),
+            predict_request(session, submission_root, model_again, output_again).model_copy(
+                update={"name": "repeat-predict"}
+            ),
+        )
     if "tests" in requested:
         artifacts["test_files"] = find_tests(submission_root)
         if artifacts["test_files"]:
             session.progress("tests phase")
-            output = _fresh_writable(workspace / "tests-output")
+            output = _phase_dir(workspace / "tests-output")
+            if repeat is not None:
+                session.prepare_phase(repeat[0])  # its container starts while the tests run
             phases.append(
                 session.run_phase(tests_request(session, submission_root, model_dir, output))
             )
             artifacts["test_report"] = _read_json(output / "test_report.json")
-    if "repeat" in requested:
+    if repeat is not None:
         session.progress("repeat phases")
-        model_again = _fresh_writable(workspace / "repeat-model")
-        output_again = _fresh_writable(workspace / "repeat-output")
-        train = session.run_phase(
-            train_request(session, submission_root, model_again).model_copy(
-                update={"name": "repeat-train"}
-            )
-        )
+        repeat_train, repeat_predict = repeat
+        session.prepare_phase(repeat_predict)  # its container starts while repeat-train runs
+        train = session.run_phase(repeat_train)
         phases.append(train)
         if train.status is PhaseStatus.ok:
-            predict = session.run_phase(
-                predict_request(session, submission_root, model_again, output_again).model_copy(
-                    update={"name": "repeat-predict"}
-                )
-            )
+            predict = session.run_phase(repeat_predict)
             phases.append(predict)
             if predict.status is PhaseStatus.ok:
                 artifacts["repeat_predictions"] = output_again / "predictions.csv"
     return phases, artifacts
+
+
+def first_extra_request(
+    session: GradingSession, submission_root: Path, workspace: Path, model_dir: Path
+) -> PhaseRequest | None:
+    """The request of the first extra phase ``run_extra_phases`` will run if train and
+    predict succeed (the tests, else repeat-train), so that its container can be started
+    while train runs: nothing is started while predict is timed."""
+    requested = requested_phases(session.challenge)
+    if "tests" in requested and find_tests(submission_root):
+        output = _phase_dir(workspace / "tests-output")
+        return tests_request(session, submission_root, model_dir, output)
+    if "repeat" in requested:
+        model_again = _phase_dir(workspace / "repeat-model")
+        return train_request(session, submission_root, model_again).model_copy(
+            update={"name": "repeat-train"}
+        )
+    return None
+
+
+def _phase_dir(directory: Path) -> Path:
+    """The writable directory of one extra phase of this grading: made fresh when first
+    asked for (the workspace is emptied after every grading), the same directory after
+    that, so a container started ahead for the phase stays bound to it."""
+    return directory if directory.is_dir() else _fresh_writable(directory)
 
 
 def collect_outputs(
@@ -664,8 +739,12 @@ def write_outputs(
                 directory / "predictions.csv",
                 predictions.read_text(encoding="utf-8", errors="replace"),
             )
+        for notebook in sorted((run_dir / NOTEBOOKS_DIR).glob("*.ipynb")):
+            atomic_write_bytes(directory / NOTEBOOKS_DIR / notebook.name, notebook.read_bytes())
         remove_tree(run_dir)
-    write_report(result, directory / "report.html")
+    write_identity(result, directory)
+    # Blind, on its own for now; the end of the batch renders it again with the cohort.
+    write_single_report(result, out_dir, session.challenge if session is not None else None)
     atomic_write_text(directory / RESULT_FILE, result.model_dump_json(indent=2) + "\n")
     return directory
 
@@ -765,11 +844,13 @@ def grade_batch(
     finished = [result for result in results if result is not None]
     cohort = load_results(out_dir, session.challenge.spec.id)
     pairs = write_similarity(cohort, out_dir / "similarity.json")
-    write_index(
-        finished,
-        out_dir / "index.html",
+    # Every report again, now against the whole cohort, and the cohort report (index.html).
+    write_all(
+        out_dir,
+        cohort,
+        session.challenge,
+        pairs,
         title=f"{session.challenge.spec.title}: grading results",
-        similar_pairs=pairs,
     )
     return finished
 

@@ -215,9 +215,21 @@ def test_reference_is_the_clearing_solution() -> None:
 # -- against the real engine -----------------------------------------------------------------
 
 
+BUNDLED = sorted(path.parent.name for path in (REPO_ROOT / "challenges").glob("*/challenge.yaml"))
+
+
+def test_every_bundled_challenge_is_validated_below() -> None:
+    assert {"churn-tabular", "kb-retrieval", "demand-service", "support-ticket-triage"} <= set(
+        BUNDLED
+    )
+
+
 @pytest.mark.docker
-def test_validate_passes_the_bundled_challenge(docker_sandbox: object, runtime_image: str) -> None:
-    result = runner.invoke(app, ["challenge", "validate", "churn-tabular", "--json"])
+@pytest.mark.parametrize("challenge_id", BUNDLED)
+def test_validate_passes_the_bundled_challenge(
+    docker_sandbox: object, runtime_image: str, challenge_id: str
+) -> None:
+    result = runner.invoke(app, ["challenge", "validate", challenge_id, "--json"])
     report = json.loads(result.stdout)
     assert result.exit_code == 0, report
     assert report["ok"] and {check["name"] for check in report["checks"]} >= {
@@ -263,3 +275,22 @@ def test_self_check_runs_on_public_data_only(docker_sandbox, runtime_image: str)
     crashing = self_check(str(challenge.path("examples/crashes-in-training")), challenge, public)
     failed = [check for check in crashing if not check.ok]
     assert failed and any("KeyError" in check.detail for check in failed)
+
+
+@pytest.mark.docker
+def test_self_check_runs_a_notebook_like_grading(docker_sandbox, runtime_image: str) -> None:  # type: ignore[no-untyped-def]
+    from challenges.data import prepare_data
+    from challenges.loader import load_challenge
+    from harness.authoring import self_check
+
+    challenge = load_challenge("churn-tabular")
+    public = prepare_data(challenge).public_dir
+    notebooks = REPO_ROOT / "tests" / "fixtures" / "notebooks"
+    good = self_check(str(notebooks / "churn_solid.ipynb"), challenge, public)
+    # Timing against the budgets depends on how busy the host is: not asserted here.
+    assert all(check.ok for check in good if check.name != "timing"), good
+    names = {check.name for check in good}
+    assert "notebook contract" in names and "contract files" not in names
+    broken = self_check(str(notebooks / "fails_in_cell_3.ipynb"), challenge, public)
+    failed = [check for check in broken if not check.ok]
+    assert failed and any("cell 3" in check.detail for check in failed), broken

@@ -25,7 +25,9 @@ def sleeping_submission(root: Path) -> Path:
 
 
 def owned_containers(client, pid: int) -> list:  # type: ignore[no-untyped-def]
-    return client.containers.list(all=True, filters={"label": [LABEL, f"{LABEL_OWNER_PID}={pid}"]})
+    return client.containers.list(
+        all=True, filters={"label": [LABEL, f"{LABEL_OWNER_PID}={pid}"]}, ignore_removed=True
+    )
 
 
 def start_grading(tmp_path: Path) -> subprocess.Popen[bytes]:

@@ -163,13 +163,20 @@ def test_overhead_is_recorded(graded: dict[str, SubmissionResult]) -> None:
     assert 0 < result.overhead_s < result.wall_s
 
 
-def test_no_containers_are_left_behind(graded: dict[str, SubmissionResult], docker_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_no_containers_are_left_behind(  # type: ignore[no-untyped-def]
+    session: pipeline.GradingSession, graded: dict[str, SubmissionResult], docker_sandbox
+) -> None:
     import os
 
     from sandbox.docker_backend import LABEL, LABEL_OWNER_PID
 
+    # Containers of finished phases are removed in the background (and prepared ones nobody
+    # used are dropped) by the time a session closes.
+    session.scheduler.close()
     owned = docker_sandbox.client.containers.list(
-        all=True, filters={"label": [LABEL, f"{LABEL_OWNER_PID}={os.getpid()}"]}
+        all=True,
+        filters={"label": [LABEL, f"{LABEL_OWNER_PID}={os.getpid()}"]},
+        ignore_removed=True,
     )
     assert owned == []
 

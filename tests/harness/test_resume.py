@@ -65,7 +65,7 @@ def test_killed_batch_resumes_exactly(tmp_path: Path, docker_sandbox, runtime_im
         finished = list(out.glob("*/result.json"))
         training = [
             c
-            for c in client.containers.list(filters=owned)
+            for c in client.containers.list(filters=owned, ignore_removed=True)
             if c.labels.get(f"{LABEL}.phase") == "train"
         ]
         if len(finished) == 1 and training:
@@ -80,7 +80,7 @@ def test_killed_batch_resumes_exactly(tmp_path: Path, docker_sandbox, runtime_im
     process.wait(timeout=30)
     first = {path.parent.name: path.read_bytes() for path in out.glob("*/result.json")}
     assert len(first) == 1, "only the first submission had finished"
-    assert client.containers.list(all=True, filters=owned), (
+    assert client.containers.list(all=True, filters=owned, ignore_removed=True), (
         "SIGKILL leaves the running container behind"
     )
     killed_work = list((harness_home() / "work").glob(f"{process.pid}-*"))
@@ -95,7 +95,7 @@ def test_killed_batch_resumes_exactly(tmp_path: Path, docker_sandbox, runtime_im
         assert results[submission_id] == content, "the finished submission was not graded again"
     assert "1 submission(s) already graded by an earlier run" in rerun.stdout
     assert not list(out.rglob("*.tmp")), "no partial files"
-    assert client.containers.list(all=True, filters=owned) == [], (
+    assert client.containers.list(all=True, filters=owned, ignore_removed=True) == [], (
         "the killed run's container was removed"
     )
     assert not any(path.exists() for path in killed_work), (
