@@ -22,6 +22,8 @@ def _sk() -> Any:
     from sklearn import metrics
 
     return metrics
+
+
 Resampled = Callable[[Array, Array, Array], Array]
 """(truth, predicted, weights of shape resamples x rows) -> one metric value per resample."""
 
@@ -178,7 +180,11 @@ METRICS: dict[str, Metric] = {
             lambda t, p, w: _weighted_mean((t == p).astype(float), w),
         ),
         Metric(
-            "f1", True, "label", lambda t, p: float(_sk().f1_score(t, p)), "F1 of the positive class."
+            "f1",
+            True,
+            "label",
+            lambda t, p: float(_sk().f1_score(t, p)),
+            "F1 of the positive class.",
         ),
         Metric(
             "macro_f1",
