@@ -65,3 +65,14 @@ def test_intervals_narrow_with_more_rows() -> None:
     small = bootstrap(get_metric("roc_auc"), truth[:400], scores[:400])
     large = bootstrap(get_metric("roc_auc"), truth, scores)
     assert (large.high - large.low) < (small.high - small.low)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, metric in METRICS.items() if metric.resampled)
+)
+def test_the_point_value_is_the_catalogue_metric(name: str) -> None:
+    from graders.measure import point_value
+
+    metric = get_metric(name)
+    truth, predicted = inputs(name)
+    assert point_value(metric, truth, predicted) == pytest.approx(metric.compute(truth, predicted))
