@@ -185,7 +185,7 @@ class PlotCache:
             if path is not None:
                 # A read-only output directory only costs the time to draw again.
                 with contextlib.suppress(OSError):
-                    atomic_write_text(path, cached)
+                    atomic_write_text(path, cached, durable=False)  # a cache: no fsync
         with self._lock:
             self._memory[key] = cached
         return cached
