@@ -250,7 +250,9 @@ class Redactor:
         return re.sub(r"(?<=>)[^<]+|^[^<]+", lambda match: self.text(match.group(0)), fragment)
 
     def value(self, value: Any) -> Any:
-        """Redact every string in a JSON-like value (keys too)."""
+        """Redact every string in a JSON-like value, keys too, except the field names of
+        the result schema (a candidate whose directory is called ``baseline`` must not
+        rename ``challenge.baseline``)."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
@@ -258,13 +260,34 @@ class Redactor:
             return [item if isinstance(item, _SCALARS) else self.value(item) for item in value]
         if isinstance(value, dict):
             return {
-                self.text(key) if isinstance(key, str) else key: (
+                self.text(key) if isinstance(key, str) and key not in SCHEMA_KEYS else key: (
                     item if isinstance(item, _SCALARS) else self.value(item)
                 )
                 for key, item in value.items()
             }
         return value
 
+
+def _schema_keys() -> frozenset[str]:
+    """Every property name anywhere in the result schema."""
+    keys: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                keys.update(properties)
+            for item in node.values():
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(SubmissionResult.model_json_schema())
+    return frozenset(keys)
+
+
+SCHEMA_KEYS = _schema_keys()
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -943,7 +943,7 @@ def write_all(
                 pool.submit(
                     atomic_write_text,
                     out_dir / member.id / REPORT_FILE,
-                    render_report(member.result, cohort=cohort),
+                    _rendered_or_fallback(member.result, cohort),
                 )
                 for member in cohort.members
             ]
@@ -957,14 +957,51 @@ def write_all(
     return whole
 
 
+def fallback_report(result: SubmissionResult, error: BaseException) -> str:
+    """A minimal page for a result whose report could not be rendered: the grading stands
+    (``result.json`` is complete), the rendering problem is named. Blind: the id, status
+    and scores only, no text that could come from the candidate."""
+    escape = markupsafe.escape
+    rows = "".join(
+        f"<tr><td>{escape(grade.grader)}</td><td>{grade.score:.2f}</td></tr>"
+        for grade in result.grades
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'\">"
+        f"<title>Submission {escape(result.submission.id)}</title>"
+        f"<style>{STYLESHEET}</style></head><body><main>"
+        f"<h1>Submission {escape(result.submission.id)}: {escape(result.status.value)}, "
+        f"{result.total_score:.1f} / 100</h1>"
+        "<p>The full report could not be rendered; the grading itself is complete in "
+        "<code>result.json</code> (run <code>harness report</code> on the output directory to "
+        f"try again). Rendering failed with <code>{escape(type(error).__name__)}</code>.</p>"
+        f"<table><thead><tr><th>Grader</th><th>Score</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></main></body></html>\n"
+    )
+
+
+def _rendered_or_fallback(result: SubmissionResult, cohort: Cohort) -> str:
+    try:
+        return render_report(result, cohort=cohort)
+    except Exception as error:  # one broken report must not stop the cohort's
+        return fallback_report(result, error)
+
+
 def write_single_report(
     result: SubmissionResult, out_dir: Path, challenge: Challenge | None = None
 ) -> None:
     """Write ``<out>/<id>/report.html`` for ``result`` alone (blind), as soon as it is
     graded; :func:`write_all` renders it again with its cohort when the batch ends. Its
     plots go to the directory's cache, so that re-render does not draw them again."""
-    cohort = Cohort([result], challenge, False, out_dir, PlotCache(out_dir / PLOT_CACHE_DIR))
-    write_report(result, out_dir / result.submission.id / REPORT_FILE, cohort=cohort)
+    path = out_dir / result.submission.id / REPORT_FILE
+    try:
+        cohort = Cohort([result], challenge, False, out_dir, PlotCache(out_dir / PLOT_CACHE_DIR))
+        page = render_report(result, cohort=cohort)
+    except Exception as error:  # a report must never cost the result it describes
+        page = fallback_report(result, error)
+    atomic_write_text(path, page)
 
 
 def load_directory(out_dir: Path) -> list[SubmissionResult]:

@@ -138,3 +138,15 @@ def test_git_authors_are_kept_beside_the_result(tmp_path: Path) -> None:
 @pytest.mark.parametrize("source", ["https://example.com/x.git", "/does/not/exist"])
 def test_git_authors_of_what_is_not_a_local_repository(source: str) -> None:
     assert git_authors(source) == []
+
+
+@pytest.mark.parametrize("name", ["baseline", "status", "target", "metrics"])
+def test_a_source_named_like_a_result_field_keeps_the_schema(name: str) -> None:
+    # A directory called like a field of result.json is redacted in text, never as a key.
+    result = make_result(
+        submission={"source": f"/home/x/{name}", "label": name}, message=f"{name} crashed"
+    )
+    blind = blind_result(result, Redactor(Identity.of(result)))
+    assert blind.challenge.baseline == result.challenge.baseline
+    assert blind.status == result.status
+    assert blind.message.endswith("crashed")

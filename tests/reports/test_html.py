@@ -739,3 +739,24 @@ def test_pages_are_valid_html5() -> None:
     ):
         parser = html5lib.HTMLParser(strict=True)
         parser.parse(html)  # raises html5lib.html5parser.ParseError on the first error
+
+
+def test_a_report_that_cannot_render_leaves_the_result_and_a_plain_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import html5lib
+
+    from reports import html as reports_html
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("template exploded for alice@example.com")
+
+    monkeypatch.setattr(reports_html, "render_report", broken)
+    result = make_result()
+    reports_html.write_single_report(result, tmp_path)
+    page = (tmp_path / result.submission.id / "report.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert "could not be rendered" in page and "RuntimeError" in page
+    assert "alice" not in page  # nothing from the error text, which may quote a candidate
+    reports_html.write_all(tmp_path, [result])
+    assert "could not be rendered" in (tmp_path / result.submission.id / "report.html").read_text()
