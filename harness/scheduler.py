@@ -101,11 +101,13 @@ class PhaseScheduler:
         if existing is None:
             existing = self.make_sandbox()
             self._local.sandbox = existing
-            if isinstance(existing, PreparesPhases):
-                existing.defer_removals()  # this scheduler closes every backend it used
             with self._sandboxes_lock:
                 if not any(known is existing for known in self._sandboxes):
                     self._sandboxes.append(existing)
+        if isinstance(existing, PreparesPhases):
+            # This scheduler closes every backend it used; a close ends the deferral, so it
+            # is asked for again on each use (it only sets a flag).
+            existing.defer_removals()
         return existing
 
     def placement(self, request: PhaseRequest) -> str | None:
@@ -140,7 +142,8 @@ class PhaseScheduler:
         return self.sandbox().run_phase(placed)
 
     def close(self) -> None:
-        """Finish every backend's background work (at the end of a session)."""
+        """Finish every backend's background work (at the end of a session). Backends used
+        again afterwards defer their removals again (and are closed by the next ``close``)."""
         for sandbox in self._preparing_sandboxes():
             sandbox.close()
 

@@ -504,13 +504,15 @@ class DockerSandbox:
 
     def close(self) -> None:
         """Finish all background work now: remove prepared containers nobody used and
-        finished ones still waiting for removal. The backend stays usable afterwards."""
+        finished ones still waiting for removal. The backend stays usable afterwards, with
+        every container removed before ``run_phase`` returns (until ``defer_removals``)."""
         with self._prepared_lock:
             unused = list(self._prepared.values())
             self._prepared.clear()
         for preparation in unused:
             self._drop(preparation)
         self._background.drain()
+        self._removals_deferred = False  # until a caller that will close again asks again
 
     def _make_ready(self, preparation: _Preparation, request: PhaseRequest) -> None:
         try:

@@ -16,4 +16,6 @@ def test_docker_backend_conforms(
     name: str, docker_sandbox, runtime_image: str, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     tmp_path.chmod(0o755)
-    CHECKS[name](docker_sandbox, runtime_image, tmp_path)
+    # A fresh backend, as a new caller gets it: the shared one may be in a session's
+    # deferred-removal mode.
+    CHECKS[name](type(docker_sandbox)(), runtime_image, tmp_path)
