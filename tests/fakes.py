@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import ModuleType
 
 import pandas as pd
 
@@ -34,3 +35,19 @@ class FakeSandbox:
 
     def cleanup_stale(self) -> int:
         return 0
+
+
+def load_predict_driver(name: str = "predict_driver") -> ModuleType:
+    """The predict driver as a module: it is a script mounted into the sandbox, not part of a
+    package, so tests load it from its file."""
+    import importlib.util
+    import sys
+
+    from harness.pipeline import DRIVER_DIR
+
+    spec = importlib.util.spec_from_file_location(name, DRIVER_DIR / "predict_driver.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
+    spec.loader.exec_module(module)
+    return module

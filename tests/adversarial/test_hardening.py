@@ -4,14 +4,12 @@ predictions are shown. The corpus (test_corpus.py) checks the same things end to
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -21,21 +19,12 @@ from graders.metrics import get_metric
 from graders.predictions import MAX_PREDICTIONS_BYTES, check_predictions
 from harness.pipeline import DRIVER_DIR
 from sandbox.docker_backend import describe_removed, remove_unsafe_entries
+from tests.fakes import load_predict_driver
 
 DRIVER = DRIVER_DIR / "predict_driver.py"
 
 
-def _load_driver() -> ModuleType:
-    # The driver is a script mounted into the sandbox, not a package module.
-    spec = importlib.util.spec_from_file_location("predict_driver", DRIVER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-predict_driver = _load_driver()
+predict_driver = load_predict_driver("predict_driver")
 
 # -- the driver's conversion of what predict() returns ------------------------------------
 

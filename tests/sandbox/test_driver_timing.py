@@ -5,29 +5,18 @@ how the figures were taken."""
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 from harness.pipeline import DRIVER_DIR
+from tests.fakes import load_predict_driver
 
 DRIVER = DRIVER_DIR / "predict_driver.py"
 
 
-def _load_driver() -> ModuleType:
-    # The driver is a script mounted into the sandbox, not a package module.
-    spec = importlib.util.spec_from_file_location("predict_driver_timing", DRIVER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-driver = _load_driver()
+driver = load_predict_driver("predict_driver_timing")
 
 PREDICT = """
 import gc
