@@ -65,11 +65,9 @@ def _engine() -> Check:
 
 
 def _images(challenges_path: list[Path] | None) -> list[Check]:
-    import docker.errors
-
     from challenges.loader import list_challenges
     from sandbox.docker_backend import DockerSandbox
-    from sandbox.images import configured_base, local_base_reference, runtime_reference
+    from sandbox.images import image_status
 
     client = DockerSandbox().client
     loaded, problems = list_challenges(challenges_path)
@@ -78,33 +76,33 @@ def _images(challenges_path: list[Path] | None) -> list[Check]:
         for problem in problems
     ]
     for challenge in loaded:
-        base = configured_base(challenge.spec.sandbox.base_image)
         build = f"harness sandbox build --challenge {challenge.id}"
-        try:
-            base_image = client.images.get(base or local_base_reference())
-        except docker.errors.ImageNotFound:
+        status = image_status(client, challenge)
+        if status.runtime is None:
             needs = (
                 ""
-                if base or shutil.which("debootstrap") or Path("/usr/sbin/debootstrap").exists()
+                if status.base_configured
+                or shutil.which("debootstrap")
+                or Path("/usr/sbin/debootstrap").exists()
                 else "apt-get install -y debootstrap && "
             )
             checks.append(
                 Check(
                     f"image {challenge.id}",
                     False,
-                    f"base image {base or local_base_reference()} is missing",
+                    f"base image {status.base} is missing",
                     needs + build,
                 )
             )
-            continue
-        reference = runtime_reference(base_image.id, tuple(challenge.spec.sandbox.packages))
-        try:
-            client.images.get(reference)
-            checks.append(Check(f"image {challenge.id}", True, reference))
-        except docker.errors.ImageNotFound:
+        elif status.runtime_present:
+            checks.append(Check(f"image {challenge.id}", True, status.runtime))
+        else:
             checks.append(
                 Check(
-                    f"image {challenge.id}", False, f"runtime image {reference} is not built", build
+                    f"image {challenge.id}",
+                    False,
+                    f"runtime image {status.runtime} is not built",
+                    build,
                 )
             )
     if not loaded and not problems:

@@ -312,22 +312,48 @@ def challenge_image(
     Raises:
         ImageError: the image is missing and ``build`` is false, or it cannot be built.
     """
-    packages = tuple(challenge.spec.sandbox.packages)
-    base = configured_base(challenge.spec.sandbox.base_image)
     if build:
+        packages = tuple(challenge.spec.sandbox.packages)
+        base = configured_base(challenge.spec.sandbox.base_image)
         return ensure_runtime_image(client, packages, base, progress).reference
-    import docker.errors
-
-    try:
-        base_image = client.images.get(base or local_base_reference())
-        reference = runtime_reference(base_image.id, packages)
-        client.images.get(reference)
-    except docker.errors.ImageNotFound as error:
+    status = image_status(client, challenge)
+    if status.runtime is None or not status.runtime_present:
         raise ImageError(
             f"the runtime image for {challenge.id} is not built",
             hint=f"Run `harness sandbox build --challenge {challenge.id}`.",
-        ) from error
-    return reference
+        )
+    return status.runtime
+
+
+@dataclass(frozen=True)
+class ImageStatus:
+    """Which of a challenge's images exist, without building anything."""
+
+    base: str
+    """The base image reference (configured, or the locally built one)."""
+    base_configured: bool
+    """True when the challenge or HARNESS_BASE_IMAGE names a base to pull."""
+    runtime: str | None
+    """The runtime image reference; None while the base image is missing."""
+    runtime_present: bool
+
+
+def image_status(client: Any, challenge: Challenge) -> ImageStatus:
+    """Look up a challenge's base and runtime images (for ``doctor`` and lookups)."""
+    import docker.errors
+
+    configured = configured_base(challenge.spec.sandbox.base_image)
+    base = configured or local_base_reference()
+    try:
+        base_image = client.images.get(base)
+    except docker.errors.ImageNotFound:
+        return ImageStatus(base, configured is not None, None, False)
+    reference = runtime_reference(base_image.id, tuple(challenge.spec.sandbox.packages))
+    try:
+        client.images.get(reference)
+    except docker.errors.ImageNotFound:
+        return ImageStatus(base, configured is not None, reference, False)
+    return ImageStatus(base, configured is not None, reference, True)
 
 
 def _build_runtime(
