@@ -528,40 +528,47 @@ def _tradeoff_plot(
         dominated = [point for point in candidates if point.id not in on_front]
         leading = [point for point in candidates if point.id in on_front]
         references = [point for point in placed if point.reference]
-        if dominated:
-            axes.scatter(
-                [getattr(p, attribute) for p in dominated],
-                [p.metric for p in dominated],
-                marker="o",
-                s=26,
-                facecolors="none",
-                edgecolors=ACCENT,
-                linewidths=1.0,
-                label="candidate",
-            )
-        if leading:
-            axes.scatter(
-                [getattr(p, attribute) for p in leading],
-                [p.metric for p in leading],
-                marker="D",
-                s=30,
-                facecolors=ACCENT,
-                edgecolors=INK,
-                linewidths=0.6,
-                label="candidate on the front",
-            )
-        if references:
-            axes.scatter(
-                [getattr(p, attribute) for p in references],
-                [p.metric for p in references],
-                marker="*",
-                s=150,
-                facecolors=REFERENCE,
-                edgecolors=INK,
-                linewidths=0.6,
-                label="reference solution",
-                zorder=3,
-            )
+        groups: list[tuple[list[Any], dict[str, Any]]] = [
+            (
+                dominated,
+                {
+                    "marker": "o",
+                    "s": 26,
+                    "facecolors": "none",
+                    "edgecolors": ACCENT,
+                    "linewidths": 1.0,
+                    "label": "candidate",
+                },
+            ),
+            (
+                leading,
+                {
+                    "marker": "D",
+                    "s": 30,
+                    "facecolors": ACCENT,
+                    "edgecolors": INK,
+                    "linewidths": 0.6,
+                    "label": "candidate on the front",
+                },
+            ),
+            (
+                references,
+                {
+                    "marker": "*",
+                    "s": 150,
+                    "facecolors": REFERENCE,
+                    "edgecolors": INK,
+                    "linewidths": 0.6,
+                    "label": "reference solution",
+                    "zorder": 3,
+                },
+            ),
+        ]
+        for group, style in groups:
+            if group:
+                axes.scatter(
+                    [getattr(p, attribute) for p in group], [p.metric for p in group], **style
+                )
         for point in placed:
             if point.reference or point.id in on_front or len(placed) <= LABEL_ALL_UP_TO:
                 axes.annotate(
