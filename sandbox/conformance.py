@@ -157,6 +157,23 @@ def check_error_keeps_traceback(sandbox: Sandbox, image: str, scratch: Path) -> 
     assert "KeyError: 'plan_typ'" in result.log_tail and "Traceback" in result.log_tail, (
         result.log_tail
     )
+    assert result.log_tail.index("starting") < result.log_tail.index("Traceback"), result.log_tail
+
+
+@check
+def check_output_keeps_write_order(sandbox: Sandbox, image: str, scratch: Path) -> None:
+    code = (
+        "import sys\n"
+        "for i in range(300):\n"
+        "    stream = sys.stdout if i % 2 else sys.stderr\n"
+        "    stream.write(f'line {i}\\n')\n"
+        "    stream.flush()\n"
+    )
+    result = run_python(sandbox, image, code)
+    _expect(result, PhaseStatus.ok)
+    # The tail keeps the last lines only: those must be consecutive and end with the last.
+    numbers = [int(line[5:]) for line in result.log_tail.splitlines() if line.startswith("line ")]
+    assert len(numbers) >= 40 and numbers == list(range(300 - len(numbers), 300)), result.log_tail
 
 
 @check

@@ -9,8 +9,9 @@ How a phase runs:
    Its init process is an idle ``sleep`` owned by the harness, running as another
    unprivileged user than the candidate's, so the candidate can neither signal nor
    ptrace it (and so cannot stop the container from inside).
-2. The candidate's command is started with ``exec``; its stdout/stderr are read
-   with a byte cap. Because the container outlives the command, its cgroup can be
+2. The candidate's command is started with ``exec``, its stderr joined to its stdout
+   inside the container (one pipe keeps the order the program wrote in: the engine
+   copies two pipes concurrently and may interleave them), and read with a byte cap. Because the container outlives the command, its cgroup can be
    read *after* the command ends (peak memory, CPU time, OOM kills).
 3. The harness enforces the wall-clock limit itself: on timeout, output overflow
    or a writable mount growing past its quota the container is killed (SIGKILL,
@@ -643,7 +644,7 @@ class DockerSandbox:
         limits = request.limits
         exec_id = api.exec_create(
             container.id,
-            request.command,
+            merged_output_command(request.command),
             stdout=True,
             stderr=True,
             user=f"{SANDBOX_UID}:{SANDBOX_UID}",
@@ -866,6 +867,11 @@ def _classify(
     lines = [line.strip() for line in result.log_tail.splitlines() if line.strip()]
     suffix = f": {lines[-1][:200]}" if lines else ""
     return PhaseStatus.error, f"exited with status {result.exit_code}{suffix}"
+
+
+def merged_output_command(command: list[str]) -> list[str]:
+    """``command`` run with its stderr on its stdout pipe (``exec``: no extra process)."""
+    return ["/bin/sh", "-c", 'exec "$@" 2>&1', "sh", *command]
 
 
 def _read_frames(raw_socket: Any, state: _PhaseState, cap: int) -> None:
