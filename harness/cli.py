@@ -274,6 +274,7 @@ def _grade_and_summarise(
         )
     _print_summary(results, out, labels)
     if tracker is not None:
+        tracker.refresh_reports()  # the reports were rendered again, with the cohort
         with console.status("logging runs to MLflow"):
             tracker.close()
         _print_tracking(tracker, out)

@@ -167,6 +167,8 @@ class Tracker:
         """Submission ids whose run already existed."""
         self.failed: list[str] = []
         """Submission ids that could not be logged."""
+        self._new_runs: dict[str, tuple[str, Path]] = {}
+        """Run id and output directory of each run this tracker created."""
         self._client: Any = None
         self._experiments: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -186,6 +188,31 @@ class Tracker:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracking")
             self._executor.submit(self.log, result, directory)
+
+    def refresh_reports(self) -> None:
+        """Queue, after everything submitted so far, a new upload of ``report.html`` for each
+        run this tracker created: a batch ends by rendering every report again, placed in
+        the cohort, and the run should hold that final version. Never raises."""
+        with self._queue_lock:
+            if self._executor is not None:
+                self._executor.submit(self._refresh_reports)
+
+    def _refresh_reports(self) -> None:
+        with self._lock:
+            if self.gave_up:
+                return
+            for submission, (run_id, directory) in list(self._new_runs.items()):
+                report = directory / "report.html"
+                if not report.is_file():
+                    continue
+                try:
+                    self._client_for_target().log_artifact(run_id, str(report))
+                except Exception as error:
+                    self.warn(
+                        f"could not update the report of {submission} in MLflow at "
+                        f"{self.target.describe()}: {type(error).__name__}: {_first_line(error)}"
+                    )
+                    return
 
     def close(self, wait: bool = True) -> None:
         """Finish queued logging (``wait``) or drop what has not started (an interruption:
@@ -217,6 +244,8 @@ class Tracker:
                 return None
             self._consecutive_failures = 0
             (self.logged if created else self.skipped).append(submission)
+            if created:
+                self._new_runs[submission] = (run_id, directory)
             return run_id
 
     def log_all(self, items: Iterable[tuple[SubmissionResult, Path]]) -> None:

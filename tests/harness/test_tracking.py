@@ -191,10 +191,10 @@ def test_export_to_mlflow_logs_what_is_missing(
 ) -> None:
     monkeypatch.delenv(TRACKING_URI_ENV, raising=False)
     out = write_cohort(tmp_path / "out", [make_result("abcabcabcabc"), make_result("defdefdefdef")])
-    first = runner.invoke(app, ["export", str(out), "--format", "mlflow"])
+    first = runner.invoke(app, ["export", str(out), "--format", "mlflow"], env={"COLUMNS": "200"})
     assert first.exit_code == 0, first.output
     assert "2 new run(s)" in first.stdout
-    again = runner.invoke(app, ["export", str(out), "--format", "mlflow"])
+    again = runner.invoke(app, ["export", str(out), "--format", "mlflow"], env={"COLUMNS": "200"})
     assert "0 new run(s), 2 already logged" in again.stdout
     dead = runner.invoke(
         app,
@@ -278,7 +278,13 @@ def test_grading_logs_each_result_once_and_not_at_all_with_no_tracking(
     out = tmp_path / "out"
     first = runner.invoke(app, [*command, "-o", str(out)])
     assert first.exit_code == 0, first.output
-    again = runner.invoke(app, [*command, "-o", str(out)])
+    # The report logged is the final one, placed in the cohort, not the first draft.
+    client = MlflowClient(tracking_uri=f"sqlite:///{out.resolve()}/mlruns.db")
+    for run in client.search_runs([client.get_experiment_by_name("churn-tabular").experiment_id]):
+        logged = client.download_artifacts(run.info.run_id, "report.html", str(tmp_path))
+        final = out / run.info.run_name / "report.html"
+        assert Path(logged).read_bytes() == final.read_bytes(), run.info.run_name
+    again = runner.invoke(app, [*command, "-o", str(out)], env={"COLUMNS": "200"})
     assert "0 new run(s), 2 already logged" in again.stdout
     client = MlflowClient(tracking_uri=f"sqlite:///{out.resolve()}/mlruns.db")
     experiment = client.get_experiment_by_name("churn-tabular")
