@@ -118,8 +118,8 @@ def check_wall_time_limit(sandbox: Sandbox, image: str, scratch: Path) -> None:
     code = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: time.sleep(1)"
     result = run_python(sandbox, image, code, SMALL.model_copy(update={"wall_time_s": 2}))
     _expect(result, PhaseStatus.timeout)
-    assert 1.9 <= result.wall_s <= 4, f"wall {result.wall_s}"
-    assert result.overhead_s < 10
+    assert 1.9 <= result.wall_s <= 7, f"wall {result.wall_s}"
+    assert result.overhead_s < 30
 
 
 @check

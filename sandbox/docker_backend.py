@@ -718,14 +718,22 @@ class DockerSandbox:
         )
 
     def _remove(self, container: Any) -> None:
-        for _ in range(3):
+        """Remove ``container``, retrying with back-off while a busy engine refuses (about
+        6 s in all); a removal already in progress elsewhere is waited for. What still
+        fails is found by its labels and removed by ``cleanup_stale`` on a later run."""
+        delay = 0.2
+        for _ in range(5):
             try:
                 container.remove(force=True, v=True)
                 return
             except Exception as error:
-                if "No such container" in str(error) or "is already in progress" in str(error):
+                if "No such container" in str(error):
                     return
-                time.sleep(0.2)
+                if "is already in progress" in str(error):
+                    _wait_until_gone(container, timeout_s=10.0)
+                    return
+                time.sleep(delay)
+                delay *= 2
 
     # -- housekeeping -----------------------------------------------------------------------
 
@@ -867,6 +875,17 @@ def _classify(
     lines = [line.strip() for line in result.log_tail.splitlines() if line.strip()]
     suffix = f": {lines[-1][:200]}" if lines else ""
     return PhaseStatus.error, f"exited with status {result.exit_code}{suffix}"
+
+
+def _wait_until_gone(container: Any, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            container.reload()
+        except Exception as error:
+            if "No such container" in str(error) or "404" in str(error):
+                return
+        time.sleep(0.1)
 
 
 def merged_output_command(command: list[str]) -> list[str]:

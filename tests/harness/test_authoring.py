@@ -271,7 +271,11 @@ def test_self_check_runs_on_public_data_only(docker_sandbox, runtime_image: str)
     challenge = load_challenge("churn-tabular")
     public = prepare_data(challenge).public_dir
     good = self_check(str(challenge.path("solutions/reference")), challenge, public)
-    assert all(check.ok for check in good), [check for check in good if not check.ok]
+    # Timing against the budgets depends on how busy the host is: present, not asserted.
+    assert "timing" in {check.name for check in good}
+    assert all(check.ok for check in good if check.name != "timing"), [
+        check for check in good if not check.ok
+    ]
     crashing = self_check(str(challenge.path("examples/crashes-in-training")), challenge, public)
     failed = [check for check in crashing if not check.ok]
     assert failed and any("KeyError" in check.detail for check in failed)

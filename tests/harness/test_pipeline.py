@@ -226,8 +226,12 @@ def test_each_grader_explains_the_ranking(graded: dict[str, SubmissionResult]) -
         item for item in grade_of(reference, "writeup").details["data_problems"] if item["noticed"]
     ]
     assert len(noticed) >= 8 and all(item["evidence"] for item in noticed)
-    # Performance: budgets are unmeasured when nothing was predicted.
-    assert grade_of(reference, "performance").score == 1.0
+    # Performance: every budget measured for the reference (time budgets depend on how busy
+    # the host is, so only the memory budgets' credit is asserted); unmeasured when nothing
+    # was predicted.
+    results = grade_of(reference, "performance").details["results"]
+    assert results and not any("unmeasured" in outcome for outcome in results.values())
+    assert all(results[name]["score"] == 1.0 for name in results if name.endswith("memory_mb"))
     assert grade_of(crash, "performance").score == 0.0
     # Engineering: the reference ships tests that pass and reproduces its predictions.
     engineering = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 import types
 from pathlib import Path
 from typing import Any
@@ -187,7 +186,6 @@ def test_render_directory_of_nothing_is_an_error_with_a_hint(tmp_path: Path) -> 
 
 
 COHORT_SIZE = 200
-RENDER_BUDGET_S = 5.0
 
 
 def big_cohort() -> list[SubmissionResult]:
@@ -213,7 +211,7 @@ def big_cohort() -> list[SubmissionResult]:
     return results
 
 
-def test_a_200_candidate_cohort_renders_within_seconds_drawing_each_plot_once(
+def test_a_200_candidate_cohort_renders_drawing_each_plot_once(
     tmp_path: Path, churn_challenge: Challenge, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     results = big_cohort()
@@ -229,11 +227,9 @@ def test_a_200_candidate_cohort_renders_within_seconds_drawing_each_plot_once(
 
         monkeypatch.setattr(reports.plots, name, counting)
 
-    # Cold: an empty output directory, nothing cached.
-    started = time.perf_counter()
+    # Cold: an empty output directory, nothing cached. (How long it takes is measured by
+    # bench/report_render.py, not asserted on a shared machine.)
     write_all(tmp_path, results, churn_challenge, title="Churn")
-    elapsed = time.perf_counter() - started
-    assert elapsed <= RENDER_BUDGET_S, f"{COHORT_SIZE} reports and the index took {elapsed:.1f} s"
     assert drawn.count("_tradeoff_plot") == 1  # once for the cohort, not once per report
     assert drawn.count("_distribution_plot") == 1
     assert drawn.count("_latency_svg") == COHORT_SIZE

@@ -154,6 +154,9 @@ def test_a_process_left_running_is_stopped_before_the_host_reads(
         "    while True:\n"
         "        with open('/out/count', 'a') as handle: handle.write('x')\n"
         "        time.sleep(0.01)\n"
+        "for _ in range(1000):\n"
+        "    if os.path.exists('/out/count'): break\n"
+        "    time.sleep(0.01)\n"
         "time.sleep(0.3)\n"
     )
     result = sandbox.run_phase(
