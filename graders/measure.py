@@ -54,6 +54,13 @@ class Measurements:
     latency_p95_ms: float | None = None
     latency_p99_ms: float | None = None
     latency_mean_ms: float | None = None
+    latency_disturbed_fraction: float | None = None
+    """Share of the timed calls that waited for a CPU held by another task (run-queue wait
+    of at least 1% of the call), where the kernel reports it."""
+    latency_undisturbed_calls: int | None = None
+    latency_undisturbed_p50_ms: float | None = None
+    latency_undisturbed_p95_ms: float | None = None
+    """Percentiles over the calls that did not wait: what the predictor costs on a free CPU."""
     throughput_rows_per_s: float | None = None
     model_load_s: float | None = None
     batch_s: float | None = None
@@ -255,6 +262,9 @@ def _measure(context: GradingContext, resamples: int) -> Measurements:
     timings = context.timings or {}
     raw_latency = timings.get("latency_ms")
     latency: dict[str, Any] = raw_latency if isinstance(raw_latency, dict) else {}
+    raw_undisturbed = timings.get("latency_undisturbed_ms")
+    undisturbed: dict[str, Any] = raw_undisturbed if isinstance(raw_undisturbed, dict) else {}
+    undisturbed_calls = undisturbed.get("n")
     train, predict = context.phases.get("train"), context.phases.get("predict")
     cost = context.challenge.spec.cost_model
 
@@ -281,6 +291,12 @@ def _measure(context: GradingContext, resamples: int) -> Measurements:
         latency_p95_ms=_number(latency.get("p95")),
         latency_p99_ms=_number(latency.get("p99")),
         latency_mean_ms=mean_ms,
+        latency_disturbed_fraction=_number(timings.get("latency_disturbed_fraction")),
+        latency_undisturbed_calls=undisturbed_calls
+        if isinstance(undisturbed_calls, int) and not isinstance(undisturbed_calls, bool)
+        else None,
+        latency_undisturbed_p50_ms=_number(undisturbed.get("p50")),
+        latency_undisturbed_p95_ms=_number(undisturbed.get("p95")),
         throughput_rows_per_s=_number(timings.get("throughput_rows_per_s")),
         model_load_s=_number(timings.get("load_s")),
         batch_s=_number(timings.get("batch_s")),

@@ -20,6 +20,16 @@ A budget whose figure could not be measured, or was measured on a phase that did
 complete (a crash after two seconds says nothing about training time), scores 0 with
 that reason. A budget blown by 3x or more is also a red flag naming both figures.
 
+Latency on a busy host: the predict driver also reports, per timed call, how long it
+waited for a CPU another task held. When at least ``CONTENDED_SHARE`` of the calls waited
+and at least ``MIN_UNDISTURBED_CALLS`` did not, the latency budgets judge the percentiles of
+the calls that did not wait (what the predictor costs on a free CPU), so a grading does
+not depend on what else the host was doing; the evidence gives both figures and
+``results.<budget>.basis`` says which was judged. The wait is counted whoever held the
+CPU, so a predictor whose own background threads compete with its calls is judged on its
+undisturbed calls too; the all-calls figure stays in the evidence for the assessor. The
+mean-latency cost figure is not adjusted.
+
 ``details`` holds ``position`` (metric, p95 latency and costs, for the accuracy /
 latency / cost tradeoff plot), every ``measured`` figure, the ``budgets``, the outcome
 per budget in ``results``, the ``cost_model`` and the measurement ``conditions``
@@ -49,6 +59,15 @@ ON_BUDGET_TOLERANCE = 1e-9
 """Relative slack so a computed figure that equals its budget up to rounding counts as met."""
 FEW_LATENCY_SAMPLES = 50
 """Below this many timed calls, p95 and p99 rest on a handful of samples."""
+CONTENDED_SHARE = 0.10
+"""From this share of timed calls waiting for a CPU, latency budgets judge the calls that
+did not wait."""
+MIN_UNDISTURBED_CALLS = 30
+"""Fewest calls that did not wait for their percentiles to be judged instead."""
+UNDISTURBED = {
+    "latency_p95_ms": "latency_undisturbed_p95_ms",
+    "latency_p50_ms": "latency_undisturbed_p50_ms",
+}
 
 
 @dataclass(frozen=True)
@@ -239,7 +258,7 @@ def performance(weights: Mapping[str, Any] | None = None) -> Grader:
             },
             "blowup_factor": budgets.blowup_factor,
             "cost_model": spec.cost_model.model_dump(),
-            "conditions": _conditions(context, samples),
+            "conditions": _conditions(context, samples, measured),
         }
         set_budgets = [budget for budget in BUDGETS if getattr(budgets, budget.name) is not None]
         if not set_budgets:
@@ -261,6 +280,10 @@ def performance(weights: Mapping[str, Any] | None = None) -> Grader:
         for budget in set_budgets:
             limit: float = getattr(budgets, budget.name)
             value: float | None = getattr(measured, budget.name)
+            undisturbed = _undisturbed_figure(measured, budget.name)
+            all_calls = value
+            if undisturbed is not None:
+                value = undisturbed
             weight = budget_weights.get(budget.name, 1.0)
             reason = _unmeasured_reason(budget, context) or (
                 budget.missing if value is None else ""
@@ -273,6 +296,10 @@ def performance(weights: Mapping[str, Any] | None = None) -> Grader:
                 "weight": weight,
                 "unit": budget.unit,
             }
+            if budget.name in UNDISTURBED:
+                outcome["basis"] = "undisturbed calls" if undisturbed is not None else "all calls"
+                if undisturbed is not None:
+                    outcome["all_calls"] = all_calls
             if reason or value is None:
                 outcome["unmeasured"] = reason
                 evidence = [Evidence(kind="text", text=reason, source=budget.source)]
@@ -282,14 +309,31 @@ def performance(weights: Mapping[str, Any] | None = None) -> Grader:
                 score = budget_credit(value, limit, budgets.blowup_factor)
                 outcome.update(ratio=ratio, score=score)
                 verdict = "within budget" if score >= 1.0 else f"{ratio:.2f}x the budget"
+                basis = ""
+                if undisturbed is not None:
+                    basis = (
+                        f" over the {measured.latency_undisturbed_calls} calls that did not "
+                        "wait for a CPU"
+                    )
                 evidence = [
                     Evidence(
                         kind="number",
-                        text=f"{budget.label} {_format(value, budget.unit)} vs budget "
+                        text=f"{budget.label} {_format(value, budget.unit)}{basis} vs budget "
                         f"{_format(limit, budget.unit)}: {verdict} (ratio {ratio:.3f})",
                         source=budget.source,
                     )
                 ]
+                if undisturbed is not None and all_calls is not None:
+                    evidence.append(
+                        Evidence(
+                            kind="number",
+                            text=f"all timed calls: {budget.label} {_format(all_calls, budget.unit)}; "
+                            f"{_percent(measured.latency_disturbed_fraction)} of them waited while "
+                            "another task held the CPU (a busy host), so the calls that did not "
+                            "wait are judged",
+                            source=budget.source,
+                        )
+                    )
                 if ratio >= FLAG_RATIO:
                     flags.append(
                         f"{budget.name}: {budget.label} {_format(value, budget.unit)} is "
@@ -324,6 +368,23 @@ def performance(weights: Mapping[str, Any] | None = None) -> Grader:
     return grade
 
 
+def _undisturbed_figure(measured: Measurements, name: str) -> float | None:
+    """The undisturbed-call percentile to judge instead of ``name``'s all-calls figure,
+    when the host held enough calls back and enough were left alone; else None."""
+    if name not in UNDISTURBED:
+        return None
+    share = measured.latency_disturbed_fraction
+    calls = measured.latency_undisturbed_calls
+    if share is None or share < CONTENDED_SHARE or calls is None or calls < MIN_UNDISTURBED_CALLS:
+        return None
+    figure: float | None = getattr(measured, UNDISTURBED[name])
+    return figure
+
+
+def _percent(share: float | None) -> str:
+    return "an unknown share" if share is None else f"{share:.0%}"
+
+
 def _position(measured: Measurements, metric_name: str) -> dict[str, Any]:
     """Where the submission sits for the accuracy / latency / cost tradeoff plot."""
     return {
@@ -335,10 +396,25 @@ def _position(measured: Measurements, metric_name: str) -> dict[str, Any]:
     }
 
 
-def _conditions(context: GradingContext, samples: int | None) -> dict[str, Any]:
+def _conditions(
+    context: GradingContext, samples: int | None, measured: Measurements
+) -> dict[str, Any]:
     """How the figures were taken, so a reader can judge how far to trust them."""
     spec = context.challenge.spec
     notes: list[str] = []
+    share, calls = measured.latency_disturbed_fraction, measured.latency_undisturbed_calls
+    if share is not None and share >= CONTENDED_SHARE:
+        if calls is not None and calls >= MIN_UNDISTURBED_CALLS:
+            notes.append(
+                f"the host was busy: {share:.0%} of the timed calls waited for a CPU another "
+                f"task held; latency budgets judge the {calls} calls that did not"
+            )
+        else:
+            notes.append(
+                f"the host was busy: {share:.0%} of the timed calls waited for a CPU another "
+                f"task held and only {calls or 0} did not, too few to judge alone: the latency "
+                "figures include that wait"
+            )
     if samples is not None and samples < FEW_LATENCY_SAMPLES:
         notes.append(
             f"only {samples} single-record calls were timed: p95 and p99 rest on a few "
@@ -351,6 +427,7 @@ def _conditions(context: GradingContext, samples: int | None) -> dict[str, Any]:
         "batch_rows": batch_rows if isinstance(batch_rows, int) else None,
         "train_cpus": spec.limits.train.cpus,
         "predict_cpus": spec.limits.predict.cpus,
+        "latency_disturbed_fraction": share,
         "notes": notes,
     }
 

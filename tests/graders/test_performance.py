@@ -262,5 +262,49 @@ def test_few_latency_samples_get_a_note_not_a_flag(
     assert many.details["conditions"]["notes"] == []
 
 
+def contended(share: float, calls: int, p50: float = 2.0, p95: float = 2.5) -> dict[str, Any]:
+    """Driver timings from a busy host: ``share`` of the calls waited for a CPU."""
+    return {
+        **make_timings(p95=12.0),  # all calls, the waiting ones included
+        "latency_disturbed_fraction": share,
+        "latency_undisturbed_ms": {"n": calls, "p50": p50, "p95": p95},
+    }
+
+
+def test_a_busy_host_has_latency_judged_on_the_calls_that_did_not_wait(
+    churn_challenge: Challenge, prepared: PreparedData
+) -> None:
+    challenge = with_budgets(
+        churn_challenge, BudgetSpec(latency_p95_ms=5.0, latency_p50_ms=5.0, model_load_s=1)
+    )
+    busy = grade(make_context(challenge, prepared, timings=contended(0.4, 150)))
+    p95 = busy.details["results"]["latency_p95_ms"]
+    assert (p95["measured"], p95["all_calls"], p95["basis"]) == (2.5, 12.0, "undisturbed calls")
+    assert busy.score == 1.0 and busy.flags == []
+    evidence = [item.text for item in busy.criteria[0].evidence]
+    assert "over the 150 calls that did not wait for a CPU" in evidence[0]
+    assert "12 ms" in evidence[1] and "40% of them waited" in evidence[1]
+    assert busy.details["results"]["latency_p50_ms"]["measured"] == 2.0
+    assert busy.details["results"]["model_load_s"].get("basis") is None
+    assert "latency budgets judge the 150 calls" in busy.details["conditions"]["notes"][0]
+
+    # The same figures from a quiet host: all calls are judged, and 12 ms is over budget.
+    quiet = grade(make_context(challenge, prepared, timings=contended(0.05, 190)))
+    assert quiet.details["results"]["latency_p95_ms"]["basis"] == "all calls"
+    assert quiet.details["results"]["latency_p95_ms"]["measured"] == 12.0
+    assert quiet.score < 1.0 and quiet.details["conditions"]["notes"] == []
+
+
+def test_too_few_undisturbed_calls_keep_all_calls_with_a_note(
+    churn_challenge: Challenge, prepared: PreparedData
+) -> None:
+    challenge = with_budgets(churn_challenge, BudgetSpec(latency_p95_ms=5.0))
+    result = grade(make_context(challenge, prepared, timings=contended(0.9, 12)))
+    assert result.details["results"]["latency_p95_ms"]["measured"] == 12.0
+    assert result.details["results"]["latency_p95_ms"]["basis"] == "all calls"
+    assert "only 12 did not, too few" in result.details["conditions"]["notes"][0]
+    assert result.flags == []  # 2.4x: under the flag ratio
+
+
 def test_every_budget_in_the_spec_is_graded() -> None:
     assert set(BUDGET_NAMES) == set(BudgetSpec.model_fields) - {"blowup_factor"}

@@ -760,3 +760,30 @@ def test_a_report_that_cannot_render_leaves_the_result_and_a_plain_page(
     assert "alice" not in page  # nothing from the error text, which may quote a candidate
     reports_html.write_all(tmp_path, [result])
     assert "could not be rendered" in (tmp_path / result.submission.id / "report.html").read_text()
+
+
+def test_budget_table_says_when_latency_was_judged_on_undisturbed_calls() -> None:
+    outcome = {"budget": 50.0, "ratio": 0.1, "score": 1.0, "weight": 1.0, "unit": "ms"}
+    performance = GradeResult(
+        grader="performance",
+        score=1.0,
+        weight=1.0,
+        summary="2 of 2 budgets met",
+        details={
+            "results": {
+                "latency_p95_ms": {
+                    **outcome,
+                    "measured": 5.0,
+                    "basis": "undisturbed calls",
+                    "all_calls": 61.5,
+                },
+                "latency_p50_ms": {**outcome, "measured": 4.0, "basis": "all calls"},
+            }
+        },
+    )
+    html = render_report(make_result(grades=[performance]))
+    budgets = html[html.index("<h3>Budgets</h3>") :]
+    budgets = budgets[: budgets.index("</table>")]
+    rows = budgets.split("<tr>")[2:]
+    assert "calls that did not wait for a CPU; all calls 61.5" in rows[0]
+    assert "did not wait" not in rows[1]
