@@ -48,7 +48,7 @@ from harness.notebook import train_request as notebook_train_request
 from harness.result import ChallengeInfo, ResultStatus, SubmissionInfo, SubmissionResult
 from harness.scheduler import PhaseScheduler
 from harness.submission import IngestStatus, Submission, SubmissionKind, find_tests
-from reports.blind import write_identity
+from reports.blind import declared_names, write_identity
 from reports.html import write_all, write_single_report
 from sandbox import Mount, PhaseRequest, PhaseResult, PhaseStatus, Sandbox, sandboxes
 from sandbox.docker_backend import prepare_writable_dir
@@ -80,6 +80,9 @@ class GradingSession:
     notebook: NotebookSettings = field(init=False)
     """From the challenge's ``notebook:`` settings."""
     scheduler: PhaseScheduler = field(init=False)
+    declared_names: dict[str, list[str]] = field(init=False, default_factory=dict)
+    """Names each graded submission declares about itself (``reports.blind``), kept from
+    its files before they are dropped until its outputs are written."""
 
     def __post_init__(self) -> None:
         notebook = self.challenge.spec.notebook
@@ -205,6 +208,7 @@ def grade_ingested(
         result = _grade_ingested(session, submission, started_at)
     finally:
         if submission.root is not None:
+            session.declared_names[submission.id] = declared_names(submission.root)
             remove_tree(submission.root)
     result.wall_s = round(time.perf_counter() - started, 4)
     candidate_time = sum(phase.wall_s for phase in result.phases)
@@ -742,7 +746,8 @@ def write_outputs(
         for notebook in sorted((run_dir / NOTEBOOKS_DIR).glob("*.ipynb")):
             atomic_write_bytes(directory / NOTEBOOKS_DIR / notebook.name, notebook.read_bytes())
         remove_tree(run_dir)
-    write_identity(result, directory)
+    declared = session.declared_names.pop(result.submission.id, []) if session is not None else []
+    write_identity(result, directory, declared)
     # Blind, on its own for now; the end of the batch renders it again with the cohort.
     write_single_report(result, out_dir, session.challenge if session is not None else None)
     atomic_write_text(directory / RESULT_FILE, result.model_dump_json(indent=2) + "\n")

@@ -7,21 +7,30 @@ through a :class:`Redactor` first: every e-mail address, and every known identit
 the git authors) wherever it appears: writeup quotes, logs, evidence, notes, tracebacks,
 the rendered notebook.
 
-Git authors are not part of ``result.json``. When the output is written, the authors of
-a local git submission are read once and kept in ``<id>/identity.json`` beside it, so a
-later re-render (``harness report``) can still redact them after the repository is gone.
+Names the submission declares about itself count too (``declared_names``): ``Author:``,
+``Name:``, ``Candidate:`` or ``Written by`` lines near the top of its markdown and text
+files and notebooks' markdown cells, notebook ``authors`` metadata, and the authors of
+``pyproject.toml``, ``setup.cfg`` or ``setup.py``. Only values that look like a person's
+name (one to four capitalised words) or an e-mail address are taken, so a line such as
+``Name: churn model`` cannot blank out words of the challenge.
+
+Neither git authors nor declared names are part of ``result.json``. When the output is
+written they are kept in ``<id>/identity.json`` beside it, so a later re-render
+(``harness report``) can still redact them after the submission is gone.
 
 Redaction is by known strings, so it cannot catch a name nobody told it about (a name
-written only in a writeup, say). It is a safeguard against the obvious leaks, not an
-anonymiser.
+written only in the middle of a sentence, say). It is a safeguard against the obvious
+leaks, not an anonymiser.
 """
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
 import subprocess
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -354,25 +363,170 @@ def git_authors(source: str) -> list[str]:
     return sorted(found)
 
 
-def write_identity(result: SubmissionResult, directory: Path) -> None:
-    """Keep the git authors of ``result``'s source in ``directory/identity.json``, for
-    redaction when the reports are rendered again later."""
+# -- names a submission declares --------------------------------------------------------
+
+_AUTHOR_LINE = re.compile(
+    # "Name" only capitalised: a lower-case "name:" is a key in a config snippet.
+    r"^[\s>#*_|-]*(?:(?:[Aa]uthors?|AUTHORS?|Name|NAME|[Cc]andidate|CANDIDATE)"
+    r"[*_\s]*[:=\u2013\u2014-]|(?:[Ww]ritten|[Ss]ubmitted|[Pp]repared) by[*_\s]*[:\u2013\u2014-]?\s)"
+    r"[*_\s]*(?P<value>.+?)[*_\s]*$"
+)
+_NAME_WORD = re.compile(r"(?:[A-Z][a-z]*\.|[A-Z][\w'\u2019-]*[a-z][\w'\u2019-]*)")
+_ANGLE_EMAIL = re.compile(r"\s*[<(]\s*([^<>()\s]+@[^<>()\s]+)\s*[>)]\s*")
+_HEADER_LINES = 40
+"""Author lines are looked for this near the top of a file or markdown cell."""
+_TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".rst")
+_MAX_DECLARING_FILE = 2_000_000
+_MAX_DECLARING_FILES = 200
+
+
+def plausible_names(value: str) -> list[str]:
+    """The person's name and e-mail address in an author value such as ``Jane Doe
+    <jane@example.com>``, ``**Jane Doe**`` or ``Jane Doe, jane@example.com``; nothing for a
+    value that does not look like a name (``churn model``, ``see below``)."""
+    found: list[str] = []
+    for email in _EMAIL.findall(value):
+        found.append(email)
+    text = _ANGLE_EMAIL.sub(" ", value)
+    text = _EMAIL.sub(" ", text)
+    for part in re.split(r"\s*(?:,|;|\band\b|&)\s*", text):
+        part = part.strip(" \t*_`'\"()[]<>:.")
+        words = part.split()
+        if (
+            1 <= len(words) <= 4
+            and all(_NAME_WORD.fullmatch(word) for word in words)
+            and len(part) >= MIN_TERM_LENGTH
+            and part.lower() not in GENERIC_COMPONENTS
+        ):
+            found.append(part)
+    return found
+
+
+def _author_lines(text: str) -> list[str]:
+    names: list[str] = []
+    fenced = False
+    for line in text.splitlines()[:_HEADER_LINES]:
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        match = None if fenced else _AUTHOR_LINE.match(line)
+        if match:
+            names += plausible_names(match.group("value"))
+    return names
+
+
+def _notebook_names(raw: str) -> list[str]:
+    try:
+        notebook = json.loads(raw)
+    except ValueError:
+        return []
+    if not isinstance(notebook, dict):
+        return []
+    names: list[str] = []
+    metadata = notebook.get("metadata")
+    authors = metadata.get("authors") if isinstance(metadata, dict) else None
+    for author in authors if isinstance(authors, list) else []:
+        value = author.get("name") if isinstance(author, dict) else author
+        if isinstance(value, str):
+            names += plausible_names(value)
+    cells = notebook.get("cells")
+    for cell in cells if isinstance(cells, list) else []:
+        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
+            source = cell.get("source")
+            text = "".join(source) if isinstance(source, list) else source
+            if isinstance(text, str):
+                names += _author_lines(text)
+    return names
+
+
+def _package_names(root: Path) -> list[str]:
+    names: list[str] = []
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        project = {}
+    tables = [project.get("project"), (project.get("tool") or {}).get("poetry")]
+    for table in tables:
+        if not isinstance(table, dict):
+            continue
+        for key in ("authors", "maintainers"):
+            people = table.get(key)
+            for person in people if isinstance(people, list) else []:
+                if isinstance(person, dict):
+                    for field in ("name", "email"):
+                        if isinstance(person.get(field), str):
+                            names += plausible_names(person[field])
+                elif isinstance(person, str):
+                    names += plausible_names(person)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string((root / "setup.cfg").read_text(encoding="utf-8"))
+        for key in ("author", "author_email", "maintainer", "maintainer_email"):
+            names += plausible_names(parser.get("metadata", key, fallback=""))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        pass
+    try:
+        setup = (root / "setup.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        setup = ""
+    for match in re.finditer(
+        r"\b(?:author|maintainer)(?:_email)?\s*=\s*['\"]([^'\"]+)['\"]", setup
+    ):
+        names += plausible_names(match.group(1))
+    return names
+
+
+def declared_names(root: Path) -> list[str]:
+    """Names and e-mail addresses a submission declares about itself (see the module
+    docstring), from files at most two directories deep. Never raises."""
+    names: list[str] = []
+    try:
+        if root.is_file():
+            candidates = [root]
+        else:
+            names += _package_names(root)
+            candidates = sorted(
+                path
+                for pattern in ("*", "*/*", "*/*/*")
+                for path in root.glob(pattern)
+                if path.suffix.lower() in (*_TEXT_SUFFIXES, ".ipynb")
+                and not any(part.startswith(".") for part in path.relative_to(root).parts)
+            )[:_MAX_DECLARING_FILES]
+        for path in candidates:
+            if path.is_symlink() or not path.is_file():
+                continue
+            if path.stat().st_size > _MAX_DECLARING_FILE:
+                continue
+            raw = path.read_text(encoding="utf-8", errors="replace")
+            names += _notebook_names(raw) if path.suffix.lower() == ".ipynb" else _author_lines(raw)
+    except OSError:
+        pass
+    return sorted(set(names))
+
+
+def write_identity(result: SubmissionResult, directory: Path, declared: Iterable[str] = ()) -> None:
+    """Keep the git authors of ``result``'s source and the names it ``declared`` in
+    ``directory/identity.json``, for redaction when the reports are rendered again later."""
     authors = git_authors(result.submission.source) if result.submission.kind == "git" else []
-    atomic_write_text(
-        directory / IDENTITY_FILE,
-        json.dumps({"submission": result.submission.id, "git_authors": authors}, indent=2) + "\n",
-    )
+    record = {
+        "submission": result.submission.id,
+        "git_authors": authors,
+        "declared_names": sorted(set(declared)),
+    }
+    atomic_write_text(directory / IDENTITY_FILE, json.dumps(record, indent=2) + "\n")
 
 
 def read_identity(result: SubmissionResult, directory: Path | None) -> Identity:
-    """The identity of ``result``, with the git authors kept in ``directory`` if any."""
+    """The identity of ``result``, with the git authors and declared names kept in
+    ``directory`` if any."""
     authors: list[str] = []
     if directory is not None:
         try:
             stored = json.loads((directory / IDENTITY_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             stored = {}
-        listed = stored.get("git_authors") if isinstance(stored, dict) else None
-        if isinstance(listed, list):
-            authors = [item for item in listed if isinstance(item, str)]
+        for key in ("git_authors", "declared_names"):
+            listed = stored.get(key) if isinstance(stored, dict) else None
+            if isinstance(listed, list):
+                authors += [item for item in listed if isinstance(item, str)]
     return Identity.of(result, authors)

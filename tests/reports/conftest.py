@@ -3,7 +3,7 @@
 The graded cohort is three submissions of the bundled churn challenge, graded once per
 test session against the real Docker engine: the challenge's reference solution, and two
 candidates whose identity is planted where blind review must hide it (a git author, a
-directory name, a writeup, a line the training script prints).
+directory name, a writeup, an author line, a line the training script prints).
 """
 
 from __future__ import annotations
@@ -28,7 +28,11 @@ GIT_AUTHOR_EMAIL = "zq.hiring@quill-mail.example"
 GIT_DIRECTORY = "quillfeather-takehome"
 PATH_NAME = "orvald-brunhilde"
 WRITEUP_EMAIL = "orvald.b@brunhilde-family.example"
+DECLARED_NAME = "Thessaly Marchbanks"
+"""Named only in an author line of the git candidate's writeup."""
 IDENTITY_STRINGS = (
+    "Thessaly",
+    "Marchbanks",
     "Zephyrine",
     "Quillfeather",
     "zq.hiring",
@@ -70,13 +74,19 @@ def _git(directory: Path, *arguments: str) -> None:
 
 def make_candidates(root: Path, challenge_dir: Path) -> tuple[Path, Path]:
     """Two candidates: a git repository (the solid example) authored by GIT_AUTHOR_NAME,
-    whose training prints the author's first name; and a directory named PATH_NAME (the
+    whose training prints the author's first name and DECLARED_NAME, who is named as the
+    author only in the writeup's first line (not in git); and a directory named PATH_NAME (the
     naive example) whose writeup is signed with the name and WRITEUP_EMAIL."""
     git_candidate = _copy_example(challenge_dir, "examples/solid", root / GIT_DIRECTORY)
     train = git_candidate / "train.py"
     train.write_text(
-        'print("Zephyrine says: training starts")\n' + train.read_text(encoding="utf-8"),
+        'print("Zephyrine says: training starts")\n'
+        f'print("reviewed with {DECLARED_NAME}")\n' + train.read_text(encoding="utf-8"),
         encoding="utf-8",
+    )
+    writeup = git_candidate / "WRITEUP.md"
+    writeup.write_text(
+        f"**Author:** {DECLARED_NAME}\n\n" + writeup.read_text(encoding="utf-8"), encoding="utf-8"
     )
     _git(git_candidate, "init", "--quiet", "--initial-branch=main")
     _git(git_candidate, "add", "--all")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -14,7 +15,9 @@ from reports.blind import (
     Identity,
     Redactor,
     blind_result,
+    declared_names,
     git_authors,
+    plausible_names,
     read_identity,
     write_identity,
 )
@@ -150,3 +153,65 @@ def test_a_source_named_like_a_result_field_keeps_the_schema(name: str) -> None:
     assert blind.challenge.baseline == result.challenge.baseline
     assert blind.status == result.status
     assert blind.message.endswith("crashed")
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("Jane Doe <jane@example.com>", ["jane@example.com", "Jane Doe"]),
+        ("**Jane Doe**", ["Jane Doe"]),
+        ("J. R. Smith, Ann-Marie O'Neil", ["J. R. Smith", "Ann-Marie O'Neil"]),
+        ("churn model", []),
+        ("see below", []),
+        ("ROC AUC", []),
+        ("Customer ID", []),
+        ("Random forest with calibrated probabilities", []),
+    ],
+)
+def test_only_what_looks_like_a_name_is_taken(value: str, names: list[str]) -> None:
+    assert plausible_names(value) == names
+
+
+def test_names_a_submission_declares_are_found_and_kept(tmp_path: Path) -> None:
+    root = tmp_path / "submission"
+    (root / "docs").mkdir(parents=True)
+    (root / "WRITEUP.md").write_text(
+        "# Churn: my approach\n\n**Author:** Jane Doe\n\n```yaml\nname: Not Person\n```\n"
+        "- name: Random Forest\n\nWritten by hand, tested with care.\n",
+        encoding="utf-8",
+    )
+    (root / "docs" / "notes.txt").write_text("Candidate - Bob Li (bob.li@mail.example)\n")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "churn"\nauthors = [{name = "Carol Diaz", email = "carol@x.example"}]\n'
+    )
+    (root / "setup.py").write_text('setup(name="churn", author="Dan Eko")\n')
+    notebook = {
+        "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["Name: Eve Fox\n"]}],
+        "metadata": {"authors": [{"name": "Eve Fox"}, {"name": "Frank Gale"}]},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (root / "analysis.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "README.md").write_text("Author: Hidden Person\n")
+    found = declared_names(root)
+    assert found == sorted(
+        [
+            "Bob Li",
+            "Carol Diaz",
+            "Dan Eko",
+            "Eve Fox",
+            "Frank Gale",
+            "Jane Doe",
+            "bob.li@mail.example",
+            "carol@x.example",
+        ]
+    )
+    assert declared_names(tmp_path / "missing") == []
+
+    result = make_result(submission={"kind": "directory", "source": str(root), "label": "s"})
+    out = tmp_path / "out" / result.submission.id
+    write_identity(result, out, found)
+    redactor = Redactor(read_identity(result, out))
+    text = redactor.text("Jane Doe wrote this; Jane and Carol checked it with Random Forest.")
+    assert "Jane" not in text and "Carol" not in text and "Random Forest" in text

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from tests.reports.conftest import (
+    DECLARED_NAME,
     GIT_AUTHOR_NAME,
     GIT_DIRECTORY,
     IDENTITY_STRINGS,
@@ -162,13 +163,15 @@ def test_blind_pages_leak_no_identity(graded_cohort: GradedCohort) -> None:
     assert PATH_NAME in path_result["submission"]["source"]
     assert "Orvald Brunhilde" in json.dumps(path_result["phases"])
     assert GIT_DIRECTORY in graded_cohort.git_candidate.submission.source
-    assert "Zephyrine says" in json.dumps(graded_cohort.git_candidate.model_dump()["phases"])
+    git_phases = json.dumps(graded_cohort.git_candidate.model_dump()["phases"])
+    assert "Zephyrine says" in git_phases and f"reviewed with {DECLARED_NAME}" in git_phases
     stored = json.loads(
         (
             graded_cohort.out / graded_cohort.git_candidate.submission.id / "identity.json"
         ).read_text()
     )
     assert GIT_AUTHOR_NAME in stored["git_authors"]
+    assert DECLARED_NAME in stored["declared_names"]
 
     pages_html = _all_html(graded_cohort.out)
     assert len(pages_html) == 4
