@@ -681,6 +681,11 @@ footer { margin-top: 2.5rem; padding-top: 0.6rem; border-top: 1px solid #d0d7de;
   body { max-width: none; padding: 0; font-size: 10.5pt; }
   nav.toc { display: none; }
   .scroll { overflow: visible; }
+  /* A page has no horizontal scrolling: the leaderboard shrinks to the page width. */
+  table.leaderboard { font-size: 7pt; width: 100%; }
+  table.leaderboard th, table.leaderboard td { padding: 0.15rem 0.2rem; }
+  table.leaderboard th.num { white-space: normal; }
+  table.leaderboard .badge, table.leaderboard .note { font-size: 6.5pt; }
   pre { max-height: none; overflow: visible; }
   tr, li, .tile, figure { break-inside: avoid; }
   details::details-content { content-visibility: visible; display: block; }

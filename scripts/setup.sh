@@ -21,8 +21,9 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v git >/dev/null || missing+=(git)
 command -v dockerd >/dev/null || [ -x /usr/sbin/dockerd ] || missing+=(docker.io containerd runc iptables)
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
-# Headless browser for the report tests (tests/reports/test_browser.py).
+# Headless browser and PDF text extraction for the report tests (tests/reports/test_browser.py).
 command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing system packages: ${missing[*]}"
   as_root apt-get update -qq

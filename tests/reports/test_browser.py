@@ -144,6 +144,40 @@ def test_screenshots_show_the_pages(
     print(f"screenshots in {shots}", file=sys.stderr)
 
 
+@pytest.fixture(scope="module")
+def pdftotext() -> str:
+    found = shutil.which("pdftotext")
+    if found is None:
+        pytest.fail("pdftotext is required for the print test: apt-get install -y poppler-utils")
+    return found
+
+
+def test_printed_pages_keep_every_column_and_section(
+    graded_cohort: GradedCohort, chromium: str, pdftotext: str, tmp_path: Path
+) -> None:
+    """Printed (A4/Letter through Chromium's print path), nothing is cut at the page edge:
+    text past the right margin is not in the PDF at all, so the last leaderboard column
+    and each section's heading must be found in the extracted text."""
+    for page in pages(graded_cohort):
+        pdf = tmp_path / f"{page.parent.name}-{page.stem}.pdf"
+        completed = browse(
+            chromium, page, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}"
+        )
+        assert completed.returncode == 0 and pdf.is_file(), completed.stderr[-2000:]
+        text = subprocess.run(
+            [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        if page.name == "index.html":
+            header = next(line for line in text.splitlines() if line.lstrip().startswith("Rank"))
+            for column in ("Submission", "Total", "correctness", "p95", "$ per", "Flags"):
+                assert column in header, (column, header)
+            for heading in ("Leaderboard", "Score distributions", "Criteria across the cohort"):
+                assert heading in text, heading
+        else:
+            for heading in ("Scorecard", "Criteria", "Red flags", "Logs"):
+                assert heading in text, (page, heading)
+
+
 def test_pages_are_valid_html5(graded_cohort: GradedCohort) -> None:
     for page in pages(graded_cohort):
         parser = html5lib.HTMLParser(strict=True)
