@@ -311,9 +311,17 @@ class Block:
         else:
             start = self.sentence_start(offset)
             end = self.sentence_end(offset)
+        whole_start, whole_end = start, end
         if end - start > QUOTE_CHARS:
+            # A window around the hit, cut between words, not inside one.
             start = max(start, offset - QUOTE_CHARS // 2)
             end = min(end, start + QUOTE_CHARS)
+            if start > whole_start and not self.text[start - 1].isspace():
+                space = self.text.find(" ", start, offset)
+                start = space + 1 if space != -1 else start
+            if end < whole_end and not self.text[end].isspace():
+                space = self.text.rfind(" ", max(offset, start), end)
+                end = space if space != -1 else end
         raw = self.text[start:end]
         line = self.line_at(start + len(raw) - len(raw.lstrip()))
         sentence = raw.strip()
@@ -321,6 +329,10 @@ class Block:
             sentence = _LIST_ITEM.sub("", sentence, count=1)
         if self.kind == "table":
             sentence = " | ".join(cell.strip() for cell in _cells(sentence))
+        if start > whole_start:
+            sentence = "\u2026" + sentence
+        if end < whole_end:
+            sentence += "\u2026"
         return sentence, line
 
 

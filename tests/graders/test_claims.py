@@ -236,3 +236,20 @@ def test_a_percentile_naming_the_next_number_is_not_taken_for_the_previous_one()
         ("latency_p50_ms", 8.0),
         ("latency_p95_ms", 12.0),
     ]
+
+
+def test_a_long_sentence_is_quoted_around_the_hit_cut_between_words() -> None:
+    words = " ".join(f"Word{index:03d}" for index in range(120))  # a 959-character run
+    text = f"Intro sentence. {words} ends here with tf-idf ngrams inside {words}."
+    (block,) = split_blocks(text)
+    offset = text.index("tf-idf")
+    quote, line = block.quote_at(offset)
+    assert line == 1
+    assert quote.startswith("\u2026Word") and quote.endswith("\u2026")
+    inner = quote.strip("\u2026")
+    assert "tf-idf ngrams" in inner
+    # Every word of the quote is a whole word of the text.
+    assert all(word in text.split() or word.rstrip(".") in text.split() for word in inner.split())
+    assert len(inner) <= 240
+    short, _ = block.quote_at(text.index("Intro"))
+    assert short == "Intro sentence."
