@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
+from pydantic import ValidationError
 
 from challenges.data import (
     EVAL_FEATURES,
@@ -33,8 +35,20 @@ from challenges.data import (
     generate,
     write_generated,
 )
-from challenges.loader import CHALLENGE_FILE, Challenge, load_challenge_file
-from challenges.spec import ExampleSpec, TaskSpec
+from challenges.loader import (
+    CHALLENGE_FILE,
+    Challenge,
+    format_validation_error,
+    load_challenge_file,
+)
+from challenges.spec import (
+    ChallengeSpec,
+    DataSpec,
+    ExampleSpec,
+    GraderSpec,
+    TaskSpec,
+    ThresholdsSpec,
+)
 from harness.config import CHALLENGES_PATH_ENV, bundled_challenges_dir, harness_home
 from harness.errors import ChallengeError, HarnessError
 from harness.fsutil import atomic_directory, remove_tree, sha256_file
@@ -46,6 +60,7 @@ CONTRACT_DOC = REPO_ROOT / "docs" / "contract.md"
 TEMPLATES_DIR = bundled_challenges_dir() / "templates"
 STARTER_DIR = "starter"
 KIT_DATA_DIR = "data"
+KIT_SPEC_FILE = "kit.yaml"
 ID_PLACEHOLDER = "__CHALLENGE_ID__"
 TITLE_PLACEHOLDER = "__CHALLENGE_TITLE__"
 FORBIDDEN_KIT_PARTS = frozenset({HIDDEN, EVAL_FEATURES, "solutions", "examples"})
@@ -233,17 +248,19 @@ Candidate kit for the work sample `{spec.id}` (version {spec.version}).
 - `docs/contract.md`: exactly how your submission is run and graded.
 - `{STARTER_DIR}/`: a starting point, when the challenge provides one.
 - `self-check.sh`: runs your submission the way the grader does, on public data only.
+- `{KIT_SPEC_FILE}`: what the self-check needs to know about the challenge (the contract,
+  limits and packages of the grading sandbox).
 
 ## Self-check before you submit
 
-With Docker and the harness installed (`pip install worksample-harness`):
+With Docker and the harness installed (`pip install worksample-harness`), from this directory:
 
 ```sh
-harness sandbox build --challenge {spec.id}
-harness check path/to/your/repo --challenge {spec.id} --data {KIT_DATA_DIR}
+harness check path/to/your/repo --kit .
 ```
 
-or `sh self-check.sh path/to/your/repo`. It checks the required files
+or `sh self-check.sh path/to/your/repo`. The first run builds the grading sandbox's image
+(a few minutes). It checks the required files
 ({", ".join(spec.contract.required_files)}), runs `{spec.contract.train_entrypoint}` in the
 same sandbox and limits as grading on {int((1 - HOLDOUT_FRACTION) * 100)}% of the public
 training rows, predicts the rest through `{spec.contract.predict_module}`, checks the shape of
@@ -256,9 +273,63 @@ def self_check_script(challenge: Challenge) -> str:
     return f"""#!/bin/sh
 # Self-check of a submission for {challenge.id}: public data only, in the grading sandbox.
 set -eu
-harness sandbox build --challenge {challenge.id}
-harness check "${{1:-.}}" --challenge {challenge.id} --data "$(dirname "$0")/{KIT_DATA_DIR}"
+harness check "${{1:-.}}" --kit "$(dirname "$0")"
 """
+
+
+def kit_spec(challenge: Challenge) -> ChallengeSpec:
+    """The part of ``challenge.yaml`` a candidate's self-check needs: task, contract, limits,
+    sandbox packages, budgets, cost model and notebook settings. Everything else is
+    replaced: no seed or generator (the hidden split could be regenerated), no rubric or
+    grader arguments (the writeup grader's keywords), no slices (they describe the hidden
+    set), no examples, and placeholder thresholds (the grading bar is the team's to state)."""
+    spec = challenge.spec
+    return spec.model_copy(
+        update={
+            "thresholds": ThresholdsSpec(baseline=0.0, target=1.0),
+            "data": DataSpec(generator="", seed=0),
+            "rubric": [],
+            "slices": [],
+            "examples": [],
+            "graders": [GraderSpec(name="correctness")],
+        }
+    )
+
+
+def kit_spec_text(challenge: Challenge) -> str:
+    body = yaml.safe_dump(
+        kit_spec(challenge).model_dump(mode="json"), sort_keys=False, allow_unicode=True
+    )
+    return (
+        f"# The public part of {challenge.id}'s challenge.yaml, for `harness check --kit`.\n"
+        "# Seed, generator, rubric, slices, examples and thresholds are not included.\n" + body
+    )
+
+
+def load_kit(directory: Path) -> Challenge:
+    """The challenge as a candidate kit describes it (``kit.yaml``), for the self-check.
+
+    Raises:
+        ChallengeError: ``directory`` is not an unpacked kit, or its kit.yaml is invalid.
+    """
+    path = directory / KIT_SPEC_FILE
+    hint = (
+        "Pass the directory the kit archive unpacked to: it holds kit.yaml, statement.md "
+        f"and {KIT_DATA_DIR}/ (a team exports it with `harness challenge export`)."
+    )
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ChallengeError(
+            f"{directory}: no {KIT_SPEC_FILE}: not a candidate kit", hint=hint
+        ) from error
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ChallengeError(f"{path}: unreadable: {error}", hint=hint) from error
+    try:
+        spec = ChallengeSpec.model_validate(raw)
+    except ValidationError as error:
+        raise ChallengeError(format_validation_error(path, error), hint=hint) from error
+    return Challenge(spec=spec, directory=directory.resolve())
 
 
 def kit_entries(challenge: Challenge, data: PreparedData) -> list[tuple[str, Path | bytes]]:
@@ -271,6 +342,7 @@ def kit_entries(challenge: Challenge, data: PreparedData) -> list[tuple[str, Pat
     entries: list[tuple[str, Path | bytes]] = [
         ("README.md", kit_readme(challenge).encode()),
         ("self-check.sh", self_check_script(challenge).encode()),
+        (KIT_SPEC_FILE, kit_spec_text(challenge).encode()),
         ("statement.md", challenge.path(challenge.spec.statement)),
         ("docs/contract.md", CONTRACT_DOC),
     ]
@@ -305,7 +377,13 @@ def scan_kit(kit: Path, challenge: Challenge, data: PreparedData) -> list[str]:
                 continue
             if Path(info.filename).name == generator.name:
                 problems.append(f"{info.filename}: named like the data generator")
-            digest = hashlib.sha256(archive.read(info)).hexdigest()
+            content = archive.read(info)
+            if (
+                Path(info.filename).name == KIT_SPEC_FILE
+                and content != kit_spec_text(challenge).encode()
+            ):
+                problems.append(f"{info.filename}: not the public part of the challenge spec")
+            digest = hashlib.sha256(content).hexdigest()
             if digest in secret_digests:
                 problems.append(
                     f"{info.filename}: identical to the hidden file {secret_digests[digest]}"

@@ -1023,11 +1023,21 @@ def check(
         str, typer.Argument(help="Your repository: directory, git repo or archive.")
     ],
     challenge: Annotated[
-        str, typer.Option("--challenge", "-c", help="Challenge id (see `harness challenge list`).")
-    ],
+        str | None,
+        typer.Option("--challenge", "-c", help="Challenge id (see `harness challenge list`)."),
+    ] = None,
+    kit: Annotated[
+        Path | None,
+        typer.Option(
+            "--kit", help="An unpacked candidate kit (holds kit.yaml), instead of --challenge."
+        ),
+    ] = None,
     data: Annotated[
         Path | None,
-        typer.Option("--data", help="Public data directory (the kit's data/); default: generated."),
+        typer.Option(
+            "--data",
+            help="Public data directory; default: the kit's data/, or generated for --challenge.",
+        ),
     ] = None,
     challenges_path: ChallengesPath = None,
 ) -> None:
@@ -1035,9 +1045,19 @@ def check(
     grading sandbox, prediction shape and a timing estimate. Exits 1 when a check fails."""
     with _handle_errors():
         from challenges.loader import load_challenge
-        from harness.authoring import self_check
+        from harness.authoring import KIT_DATA_DIR, load_kit, self_check
 
-        loaded = load_challenge(challenge, challenges_path)
+        if (challenge is None) == (kit is None):
+            raise HarnessError(
+                "give either --challenge ID or --kit DIR",
+                hint="A candidate checks with the kit: `harness check path/to/repo --kit path/to/kit`.",
+            )
+        if kit is not None:
+            loaded = load_kit(kit)
+            data = data or kit / KIT_DATA_DIR
+        else:
+            assert challenge is not None
+            loaded = load_challenge(challenge, challenges_path)
         if data is None:
             from challenges.data import prepare_data
 

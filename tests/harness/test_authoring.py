@@ -153,6 +153,89 @@ def test_kit_scan_names_forbidden_entries(
     assert any("inside eval_features/" in problem for problem in problems)
 
 
+def test_the_kit_spec_keeps_what_the_self_check_needs_and_nothing_hidden(
+    churn_challenge: Challenge, churn_data: PreparedData, tmp_path: Path
+) -> None:
+    kit = tmp_path / "kit.zip"
+    authoring.export_kit(churn_challenge, churn_data, kit)
+    with zipfile.ZipFile(kit) as archive:
+        archive.extractall(tmp_path / "unpacked")
+    public = authoring.load_kit(tmp_path / "unpacked" / "churn-tabular").spec
+    spec = churn_challenge.spec
+    for kept in ("id", "version", "task", "contract", "limits", "sandbox", "budgets", "notebook"):
+        assert getattr(public, kept) == getattr(spec, kept), kept
+    assert public.data.seed == 0 and public.data.generator == "" and spec.data.seed != 0
+    assert public.rubric == [] and public.slices == [] and public.examples == []
+    assert [grader.args for grader in public.graders] == [{}]
+    assert public.thresholds != spec.thresholds
+    text = (tmp_path / "unpacked" / "churn-tabular" / authoring.KIT_SPEC_FILE).read_text()
+    assert spec.slices and spec.examples
+    for hidden_slice in spec.slices:
+        assert hidden_slice.name not in text and hidden_slice.description not in text
+    for example in spec.examples:
+        assert example.path not in text
+
+    # A kit whose spec was edited to carry more is refused by the scan.
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(kit) as source, zipfile.ZipFile(tampered, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename.endswith(authoring.KIT_SPEC_FILE):
+                content += f"# seed {spec.data.seed}\n".encode()
+            target.writestr(info, content)
+    assert any(
+        "not the public part of the challenge spec" in problem
+        for problem in authoring.scan_kit(tampered, churn_challenge, churn_data)
+    )
+
+
+def test_check_needs_a_challenge_or_a_kit(tmp_path: Path) -> None:
+    neither = runner.invoke(app, ["check", str(tmp_path)])
+    assert neither.exit_code == 2 and "give either --challenge ID or --kit DIR" in neither.stderr
+    not_a_kit = runner.invoke(app, ["check", str(tmp_path), "--kit", str(tmp_path)])
+    assert not_a_kit.exit_code == 2 and "not a candidate kit" in not_a_kit.stderr
+
+
+@pytest.mark.docker
+def test_a_candidate_checks_from_the_kit_of_a_private_challenge(
+    docker_sandbox, runtime_image: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A team's challenge outside the repository: the candidate has only the kit, and the
+    self-check runs from it without the challenge definition."""
+    private = tmp_path / "team-challenges" / "private-churn"
+    shutil.copytree(
+        REPO_ROOT / "challenges" / "churn-tabular",
+        private,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    spec_file = private / "challenge.yaml"
+    spec_file.write_text(
+        spec_file.read_text(encoding="utf-8").replace("id: churn-tabular", "id: private-churn"),
+        encoding="utf-8",
+    )
+    kit = tmp_path / "kit.zip"
+    exported = runner.invoke(
+        app,
+        ["challenge", "export", "private-churn", "--out", str(kit)],
+        env={"HARNESS_CHALLENGES_PATH": str(private.parent)},
+    )
+    assert exported.exit_code == 0, exported.output
+    candidate = tmp_path / "candidate"
+    with zipfile.ZipFile(kit) as archive:
+        archive.extractall(candidate)
+    shutil.copytree(private / "examples" / "solid", candidate / "repo")
+    shutil.rmtree(private.parent)  # the candidate's machine has no challenge definition
+
+    checked = runner.invoke(
+        app,
+        ["check", str(candidate / "repo"), "--kit", str(candidate / "private-churn")],
+        env={"HARNESS_CHALLENGES_PATH": "", "COLUMNS": "200"},
+    )
+    assert checked.exit_code == 0, checked.output
+    assert "train phase: ok" in checked.stdout and "predict phase: ok" in checked.stdout
+    assert "All checks passed." in checked.stdout
+
+
 def test_export_command_writes_the_kit(tmp_path: Path) -> None:
     kit = tmp_path / "kit.zip"
     result = runner.invoke(app, ["challenge", "export", "churn-tabular", "--out", str(kit)])
