@@ -37,7 +37,7 @@ from harness.fsutil import atomic_write_text
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-PLOT_VERSION = "3"
+PLOT_VERSION = "4"
 _DRAWING = threading.RLock()
 """matplotlib's rcParams are global: plots are drawn one at a time (batches grade in threads)."""
 """Part of every cache key: bump it when a plot's drawing code changes."""
@@ -390,6 +390,49 @@ def pareto_front(
 
 
 LABEL_ALL_UP_TO = 25
+LABEL_FONT_SIZE = 8
+_LABEL_CHAR_WIDTH = 0.6 * LABEL_FONT_SIZE  # DejaVu Sans, average, in points
+_LABEL_HEIGHT = LABEL_FONT_SIZE + 1.0
+_MARKER_RADIUS = 5.0
+_LABEL_PLACES = ((5, -11), (5, 5), (-5, -11), (-5, 5), (5, -22), (5, 16), (-5, -22), (-5, 16))
+"""Offsets (points) tried in turn; a negative x puts the label's right edge left of the point."""
+
+
+def label_offsets(
+    anchors: Sequence[tuple[float, float]],
+    labels: Sequence[str],
+    markers: Sequence[tuple[float, float]] = (),
+) -> list[tuple[float, float]]:
+    """Where to put each label (text offset in points from its anchor, y up) so that it
+    covers neither a label placed before it nor a marker: the first free place of
+    ``_LABEL_PLACES``, else the first place. Greedy, in order: put the labels that matter
+    most first. Sizes are estimates from the font size (no renderer needed)."""
+    taken: list[tuple[float, float, float, float]] = [
+        (x - _MARKER_RADIUS, y - _MARKER_RADIUS, x + _MARKER_RADIUS, y + _MARKER_RADIUS)
+        for x, y in markers
+    ]
+    chosen: list[tuple[float, float]] = []
+    for (x, y), label in zip(anchors, labels, strict=True):
+        width = _LABEL_CHAR_WIDTH * len(label)
+        boxes = []
+        for dx, dy in _LABEL_PLACES:
+            left = x + dx if dx >= 0 else x + dx - width
+            box = (left, y + dy - 2.0, left + width, y + dy + _LABEL_HEIGHT - 2.0)
+            boxes.append(((left - x, float(dy)), box))
+        free = [
+            (offset, box)
+            for offset, box in boxes
+            if not any(
+                box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]
+                for other in taken
+            )
+        ]
+        offset, box = free[0] if free else boxes[0]
+        taken.append(box)
+        chosen.append(offset)
+    return chosen
+
+
 """Every point is labelled in cohorts up to this size; in larger ones only the Pareto
 front and the reference are, so the labels stay readable."""
 
@@ -569,17 +612,33 @@ def _tradeoff_plot(
                 axes.scatter(
                     [getattr(p, attribute) for p in group], [p.metric for p in group], **style
                 )
-        for point in placed:
-            if point.reference or point.id in on_front or len(placed) <= LABEL_ALL_UP_TO:
-                axes.annotate(
-                    point.label,
-                    (getattr(point, attribute), point.metric),
-                    xytext=(5, -11),
-                    textcoords="offset points",
-                    fontsize=8,
-                    color=INK,
-                )
         axes.margins(x=0.2, y=0.12)  # room for the labels of the outermost points
+        axes.autoscale_view()
+        labelled = sorted(
+            (
+                point
+                for point in placed
+                if point.reference or point.id in on_front or len(placed) <= LABEL_ALL_UP_TO
+            ),
+            key=lambda point: (not point.reference, point.id not in on_front),
+        )
+        # Figure dpi is 72, so display pixels are points: offsets are computed in either.
+        markers = [axes.transData.transform((getattr(p, attribute), p.metric)) for p in placed]
+        anchors = [axes.transData.transform((getattr(p, attribute), p.metric)) for p in labelled]
+        offsets = label_offsets(
+            [(float(x), float(y)) for x, y in anchors],
+            [point.label for point in labelled],
+            [(float(x), float(y)) for x, y in markers],
+        )
+        for point, offset in zip(labelled, offsets, strict=True):
+            axes.annotate(
+                point.label,
+                (getattr(point, attribute), point.metric),
+                xytext=offset,
+                textcoords="offset points",
+                fontsize=LABEL_FONT_SIZE,
+                color=INK,
+            )
     handles, labels = axes_list[0].get_legend_handles_labels()
     more_handles, more_labels = axes_list[1].get_legend_handles_labels()
     for handle, label in zip(more_handles, more_labels, strict=True):

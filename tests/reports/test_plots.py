@@ -12,6 +12,7 @@ from reports.plots import (
     TradeoffPoint,
     distribution_plot,
     inline_svg,
+    label_offsets,
     latency_plot,
     pareto_front,
     tradeoff_plot,
@@ -148,3 +149,43 @@ def test_distribution_plot_marks_thresholds() -> None:
 @pytest.mark.parametrize("samples", [[5.0, 5.0, 5.0], [0.0, 1e6]])
 def test_latency_plot_of_degenerate_samples(samples: list[float]) -> None:
     assert latency_plot(samples) is not None
+
+
+def _box(anchor: tuple[float, float], offset: tuple[float, float], label: str) -> tuple[float, ...]:
+    width = 4.8 * len(label)
+    left = anchor[0] + offset[0]
+    return (left, anchor[1] + offset[1] - 2, left + width, anchor[1] + offset[1] + 7)
+
+
+def test_labels_of_close_points_do_not_cover_each_other() -> None:
+    # The reference and the runner-up a few points apart, as in the churn demo.
+    anchors = [(400.0, 300.0), (402.0, 290.0), (200.0, 100.0)]
+    labels = ["reference", "#2", "#4"]
+    offsets = label_offsets(anchors, labels, anchors)
+    boxes = [_box(a, o, label) for a, o, label in zip(anchors, offsets, labels, strict=True)]
+    first, second = boxes[0], boxes[1]
+    overlap = (
+        first[0] < second[2]
+        and second[0] < first[2]
+        and first[1] < second[3]
+        and second[1] < first[3]
+    )
+    assert not overlap, offsets
+    for box, own in zip(boxes, anchors, strict=True):
+        for marker in anchors:
+            if marker != own:  # no label covers another point's marker
+                assert not (
+                    box[0] < marker[0] + 5
+                    and marker[0] - 5 < box[2]
+                    and box[1] < marker[1] + 5
+                    and marker[1] - 5 < box[3]
+                ), (box, marker)
+    assert offsets[2] == (5.0, -11.0)  # a point on its own keeps the default place
+
+
+def test_a_label_left_of_its_point_ends_before_it() -> None:
+    # Every place on the right is taken by markers: the label goes to the left.
+    anchor = (100.0, 100.0)
+    blockers = [(100.0 + dx, 100.0 + dy) for dx in (12, 20) for dy in (-20, -8, 8, 20)]
+    (offset,) = label_offsets([anchor], ["#7"], [anchor, *blockers])
+    assert offset[0] < 0 and offset[0] + 4.8 * 2 <= -5 + 1e-9
