@@ -208,8 +208,10 @@ def grade_ingested(
         result = _grade_ingested(session, submission, started_at)
     finally:
         if submission.root is not None:
-            session.declared_names[submission.id] = declared_names(submission.root)
-            remove_tree(submission.root)
+            try:
+                session.declared_names[submission.id] = declared_names(submission.root)
+            finally:
+                remove_tree(submission.root)
     result.wall_s = round(time.perf_counter() - started, 4)
     candidate_time = sum(phase.wall_s for phase in result.phases)
     result.overhead_s = round(max(0.0, result.wall_s - candidate_time), 4)

@@ -11,8 +11,12 @@ Names the submission declares about itself count too (``declared_names``): ``Aut
 ``Name:``, ``Candidate:`` or ``Written by`` lines near the top of its markdown and text
 files and notebooks' markdown cells, notebook ``authors`` metadata, and the authors of
 ``pyproject.toml``, ``setup.cfg`` or ``setup.py``. Only values that look like a person's
-name (one to four capitalised words) or an e-mail address are taken, so a line such as
-``Name: churn model`` cannot blank out words of the challenge.
+name (two to four capitalised words, Unicode letters, initials and particles such as
+``van``) or an e-mail address are taken, at most ``MAX_DECLARED_NAMES``, and they are
+redacted as whole names (``Jane Doe``, ``jane.doe``...), never word by word: a line such
+as ``Name: Gradient Boosting`` can only hide that phrase, and a hostile submission cannot
+blank out single words of its own report (a red flag, say). Every value is cut to 200
+characters before a pattern sees it, and files over 2 MB are skipped.
 
 Neither git authors nor declared names are part of ``result.json``. When the output is
 written they are kept in ``<id>/identity.json`` beside it, so a later re-render
@@ -26,6 +30,7 @@ leaks, not an anonymiser.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import os
 import re
@@ -197,10 +202,14 @@ class Identity:
     """Strings redacted wherever they appear (case-insensitive)."""
 
     @classmethod
-    def of(cls, result: SubmissionResult, authors: Iterable[str] = ()) -> Identity:
+    def of(
+        cls, result: SubmissionResult, authors: Iterable[str] = (), declared: Iterable[str] = ()
+    ) -> Identity:
         """The identity strings of ``result``: its source (as given), the components of its
-        path or URL, its label, and ``authors`` (git names and e-mail addresses; a name
-        also counts word by word)."""
+        path or URL, its label, ``authors`` (git names and e-mail addresses; a name also
+        counts word by word) and ``declared`` names (as whole names only: a submission
+        chooses what it declares, so it must not be able to blank out single words of its
+        own report)."""
         submission = result.submission
         terms: set[str] = set()
         if len(submission.source.strip()) >= MIN_TERM_LENGTH:
@@ -219,6 +228,10 @@ class Identity:
                 terms |= {
                     word for word in _SEPARATORS.split(author) if len(word) >= MIN_TERM_LENGTH
                 }
+        for name in declared:
+            name = name.strip()
+            if name:
+                terms |= _variants(name)
         # Words of the challenge itself (a directory named after it, say) identify nobody.
         challenge = result.challenge
         public = {challenge.id.lower(), challenge.metric.lower()}
@@ -365,14 +378,21 @@ def git_authors(source: str) -> list[str]:
 
 # -- names a submission declares --------------------------------------------------------
 
-_AUTHOR_LINE = re.compile(
+_AUTHOR_KEY = re.compile(
     # "Name" only capitalised: a lower-case "name:" is a key in a config snippet.
-    r"^[\s>#*_|-]*(?:(?:[Aa]uthors?|AUTHORS?|Name|NAME|[Cc]andidate|CANDIDATE)"
-    r"[*_\s]*[:=\u2013\u2014-]|(?:[Ww]ritten|[Ss]ubmitted|[Pp]repared) by[*_\s]*[:\u2013\u2014-]?\s)"
-    r"[*_\s]*(?P<value>.+?)[*_\s]*$"
+    r"[\s>#*_|-]{0,8}(?:(?:[Aa]uthors?|AUTHORS?|Name|NAME|[Cc]andidate|CANDIDATE)"
+    r"[*_]{0,4}\s{0,4}[:=\u2013\u2014-]|(?:[Ww]ritten|[Ss]ubmitted|[Pp]repared) by"
+    r"[*_]{0,4}\s{0,4}[:\u2013\u2014-]?\s)"
 )
-_NAME_WORD = re.compile(r"(?:[A-Z][a-z]*\.|[A-Z][\w'\u2019-]*[a-z][\w'\u2019-]*)")
-_ANGLE_EMAIL = re.compile(r"\s*[<(]\s*([^<>()\s]+@[^<>()\s]+)\s*[>)]\s*")
+_NAME_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "la", "le", "bin", "al"}
+)
+_NAME_PUNCTUATION = "'\u2019-."
+_MAX_VALUE_CHARS = 200
+"""Author values are cut to this length before any pattern is applied to them."""
+_MAX_NAME_CHARS = 60
+MAX_DECLARED_NAMES = 10
+"""At most this many declared names per submission are redacted (the first found)."""
 _HEADER_LINES = 40
 """Author lines are looked for this near the top of a file or markdown cell."""
 _TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".rst")
@@ -380,21 +400,35 @@ _MAX_DECLARING_FILE = 2_000_000
 _MAX_DECLARING_FILES = 200
 
 
+def _name_word(word: str, first: bool) -> bool:
+    """A capitalised word of a person's name (Unicode letters), an initial (``J.``), or a
+    lower-case particle (``van``) inside a name."""
+    if not first and word in _NAME_PARTICLES:
+        return True
+    if not word[0].isupper() or not all(c.isalpha() or c in _NAME_PUNCTUATION for c in word):
+        return False
+    letters = [c for c in word if c.isalpha()]
+    initial = len(letters) == 1 and word.endswith(".")
+    return initial or any(c.islower() for c in letters)
+
+
 def plausible_names(value: str) -> list[str]:
     """The person's name and e-mail address in an author value such as ``Jane Doe
-    <jane@example.com>``, ``**Jane Doe**`` or ``Jane Doe, jane@example.com``; nothing for a
-    value that does not look like a name (``churn model``, ``see below``)."""
-    found: list[str] = []
-    for email in _EMAIL.findall(value):
-        found.append(email)
-    text = _ANGLE_EMAIL.sub(" ", value)
-    text = _EMAIL.sub(" ", text)
-    for part in re.split(r"\s*(?:,|;|\band\b|&)\s*", text):
+    <jane@example.com>``, ``**Jane Doe**``, ``Åsa Öberg (she/her)`` or ``Ludwig van
+    Beethoven``; nothing for a value that does not look like a full name (``churn model``,
+    ``see below``, ``ROC AUC``, a lone ``Jane``). Linear in the value's length."""
+    value = value[:_MAX_VALUE_CHARS]
+    found = [email for email in _EMAIL.findall(value) if len(email) <= _MAX_NAME_CHARS]
+    text = _EMAIL.sub(" ", value)
+    text = re.sub(r"\([^()]{0,40}\)|<[^<>]{0,80}>", " ", text)  # "(she/her)", "<...>"
+    for part in re.split(r",|;|&|\band\b", text):
         part = part.strip(" \t*_`'\"()[]<>:.")
         words = part.split()
         if (
-            1 <= len(words) <= 4
-            and all(_NAME_WORD.fullmatch(word) for word in words)
+            2 <= len(words) <= 4
+            and len(part) <= _MAX_NAME_CHARS
+            and all(_name_word(word, index == 0) for index, word in enumerate(words))
+            and words[-1] not in _NAME_PARTICLES
             and len(part) >= MIN_TERM_LENGTH
             and part.lower() not in GENERIC_COMPONENTS
         ):
@@ -406,20 +440,18 @@ def _author_lines(text: str) -> list[str]:
     names: list[str] = []
     fenced = False
     for line in text.splitlines()[:_HEADER_LINES]:
+        line = line[:_MAX_VALUE_CHARS]
         if line.lstrip().startswith(("```", "~~~")):
             fenced = not fenced
             continue
-        match = None if fenced else _AUTHOR_LINE.match(line)
+        match = None if fenced else _AUTHOR_KEY.match(line)
         if match:
-            names += plausible_names(match.group("value"))
+            names += plausible_names(line[match.end() :].strip(" \t*_"))
     return names
 
 
 def _notebook_names(raw: str) -> list[str]:
-    try:
-        notebook = json.loads(raw)
-    except ValueError:
-        return []
+    notebook = json.loads(raw)
     if not isinstance(notebook, dict):
         return []
     names: list[str] = []
@@ -433,52 +465,65 @@ def _notebook_names(raw: str) -> list[str]:
     for cell in cells if isinstance(cells, list) else []:
         if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
             source = cell.get("source")
-            text = "".join(source) if isinstance(source, list) else source
-            if isinstance(text, str):
-                names += _author_lines(text)
+            if isinstance(source, list):
+                source = "".join(item for item in source if isinstance(item, str))
+            if isinstance(source, str):
+                names += _author_lines(source)
     return names
+
+
+def _people(value: Any) -> list[str]:
+    """Names in a pyproject ``authors`` / ``maintainers`` value."""
+    names: list[str] = []
+    for person in value if isinstance(value, list) else []:
+        if isinstance(person, dict):
+            for key in ("name", "email"):
+                if isinstance(person.get(key), str):
+                    names += plausible_names(person[key])
+        elif isinstance(person, str):
+            names += plausible_names(person)
+    return names
+
+
+def _read_small(path: Path) -> str | None:
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > _MAX_DECLARING_FILE:
+        return None
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 def _package_names(root: Path) -> list[str]:
     names: list[str] = []
-    try:
-        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        project = {}
-    tables = [project.get("project"), (project.get("tool") or {}).get("poetry")]
-    for table in tables:
-        if not isinstance(table, dict):
-            continue
-        for key in ("authors", "maintainers"):
-            people = table.get(key)
-            for person in people if isinstance(people, list) else []:
-                if isinstance(person, dict):
-                    for field in ("name", "email"):
-                        if isinstance(person.get(field), str):
-                            names += plausible_names(person[field])
-                elif isinstance(person, str):
-                    names += plausible_names(person)
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string((root / "setup.cfg").read_text(encoding="utf-8"))
-        for key in ("author", "author_email", "maintainer", "maintainer_email"):
-            names += plausible_names(parser.get("metadata", key, fallback=""))
-    except (OSError, UnicodeDecodeError, configparser.Error):
-        pass
-    try:
-        setup = (root / "setup.py").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        setup = ""
-    for match in re.finditer(
-        r"\b(?:author|maintainer)(?:_email)?\s*=\s*['\"]([^'\"]+)['\"]", setup
-    ):
-        names += plausible_names(match.group(1))
+    pyproject = _read_small(root / "pyproject.toml")
+    if pyproject is not None:
+        with contextlib.suppress(Exception):  # invalid or hostile TOML names nobody
+            project = tomllib.loads(pyproject)
+            tool = project.get("tool")
+            for table in (
+                project.get("project"),
+                tool.get("poetry") if isinstance(tool, dict) else None,
+            ):
+                if isinstance(table, dict):
+                    names += _people(table.get("authors")) + _people(table.get("maintainers"))
+    setup_cfg = _read_small(root / "setup.cfg")
+    if setup_cfg is not None:
+        parser = configparser.ConfigParser(interpolation=None)
+        with contextlib.suppress(Exception):
+            parser.read_string(setup_cfg)
+            for key in ("author", "author_email", "maintainer", "maintainer_email"):
+                names += plausible_names(parser.get("metadata", key, fallback=""))
+    setup_py = _read_small(root / "setup.py")
+    if setup_py is not None:
+        pattern = r"\b(?:author|maintainer)(?:_email)?\s{0,8}=\s{0,8}['\"]([^'\"\n]{1,200})['\"]"
+        for match in re.finditer(pattern, setup_py):
+            names += plausible_names(match.group(1))
     return names
 
 
 def declared_names(root: Path) -> list[str]:
     """Names and e-mail addresses a submission declares about itself (see the module
-    docstring), from files at most two directories deep. Never raises."""
+    docstring), from files at most three directories deep, at most
+    ``MAX_DECLARED_NAMES`` of them. Never raises: a file that cannot be read or parsed
+    names nobody."""
     names: list[str] = []
     try:
         if root.is_file():
@@ -493,15 +538,16 @@ def declared_names(root: Path) -> list[str]:
                 and not any(part.startswith(".") for part in path.relative_to(root).parts)
             )[:_MAX_DECLARING_FILES]
         for path in candidates:
-            if path.is_symlink() or not path.is_file():
+            try:
+                raw = _read_small(path)
+                if raw is not None:
+                    is_notebook = path.suffix.lower() == ".ipynb"
+                    names += _notebook_names(raw) if is_notebook else _author_lines(raw)
+            except Exception:  # hostile content (deep nesting...) names nobody
                 continue
-            if path.stat().st_size > _MAX_DECLARING_FILE:
-                continue
-            raw = path.read_text(encoding="utf-8", errors="replace")
-            names += _notebook_names(raw) if path.suffix.lower() == ".ipynb" else _author_lines(raw)
-    except OSError:
+    except Exception:  # the scan must never cost a grading
         pass
-    return sorted(set(names))
+    return list(dict.fromkeys(names))[:MAX_DECLARED_NAMES]
 
 
 def write_identity(result: SubmissionResult, directory: Path, declared: Iterable[str] = ()) -> None:
@@ -519,14 +565,14 @@ def write_identity(result: SubmissionResult, directory: Path, declared: Iterable
 def read_identity(result: SubmissionResult, directory: Path | None) -> Identity:
     """The identity of ``result``, with the git authors and declared names kept in
     ``directory`` if any."""
-    authors: list[str] = []
+    found: dict[str, list[str]] = {"git_authors": [], "declared_names": []}
     if directory is not None:
         try:
             stored = json.loads((directory / IDENTITY_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             stored = {}
-        for key in ("git_authors", "declared_names"):
+        for key in found:
             listed = stored.get(key) if isinstance(stored, dict) else None
             if isinstance(listed, list):
-                authors += [item for item in listed if isinstance(item, str)]
-    return Identity.of(result, authors)
+                found[key] = [item for item in listed if isinstance(item, str)]
+    return Identity.of(result, found["git_authors"], found["declared_names"][:MAX_DECLARED_NAMES])

@@ -161,6 +161,8 @@ def test_a_source_named_like_a_result_field_keeps_the_schema(name: str) -> None:
         ("Jane Doe <jane@example.com>", ["jane@example.com", "Jane Doe"]),
         ("**Jane Doe**", ["Jane Doe"]),
         ("J. R. Smith, Ann-Marie O'Neil", ["J. R. Smith", "Ann-Marie O'Neil"]),
+        ("Åsa Öberg (she/her)", ["Åsa Öberg"]),
+        ("Ludwig van Beethoven", ["Ludwig van Beethoven"]),
         ("churn model", []),
         ("see below", []),
         ("ROC AUC", []),
@@ -195,7 +197,7 @@ def test_names_a_submission_declares_are_found_and_kept(tmp_path: Path) -> None:
     (root / ".hidden").mkdir()
     (root / ".hidden" / "README.md").write_text("Author: Hidden Person\n")
     found = declared_names(root)
-    assert found == sorted(
+    assert sorted(found) == sorted(
         [
             "Bob Li",
             "Carol Diaz",
@@ -213,5 +215,57 @@ def test_names_a_submission_declares_are_found_and_kept(tmp_path: Path) -> None:
     out = tmp_path / "out" / result.submission.id
     write_identity(result, out, found)
     redactor = Redactor(read_identity(result, out))
-    text = redactor.text("Jane Doe wrote this; Jane and Carol checked it with Random Forest.")
-    assert "Jane" not in text and "Carol" not in text and "Random Forest" in text
+    text = redactor.text(
+        "Jane Doe wrote this, jane.doe reviewed it; Carol Diaz used Random Forest."
+    )
+    assert text == "[redacted] wrote this, [redacted] reviewed it; [redacted] used Random Forest."
+    # Whole names only: a declared name never blanks out a single word.
+    assert redactor.text("Jane checked it") == "Jane checked it"
+
+
+def test_declared_names_cannot_blank_out_words_of_the_report(tmp_path: Path) -> None:
+    (tmp_path / "WRITEUP.md").write_text(
+        "Authors: Integrity Network, The, See, Output\n", encoding="utf-8"
+    )
+    found = declared_names(tmp_path)
+    result = make_result(submission={"kind": "directory", "source": "/x/s", "label": "s"})
+    redactor = Redactor(Identity.of(result, declared=found))
+    flag = "integrity: network: an attempt to open a socket; forged output ignored. See the log."
+    assert redactor.text(flag) == flag
+
+
+def test_declared_names_are_capped(tmp_path: Path) -> None:
+    names = ", ".join(f"Person{chr(65 + index)}x Smith" for index in range(20))
+    (tmp_path / "README.md").write_text(f"Authors: {names}\n", encoding="utf-8")
+    assert len(declared_names(tmp_path)) == 10
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("README.md", "Author: Jane" + " " * 200_000 + "Doe\n"),
+        ("README.md", "Author:" + "*_ " * 100_000 + "\n"),
+        ("README.md", "Author: " + "<" * 100_000 + "\n"),
+        ("setup.py", 'setup(author="Jane' + " " * 1_000_000 + 'x")\n'),
+        ("pyproject.toml", 'tool = "x"\n[project]\nname = "y"\n'),
+        ("pyproject.toml", "a = " + "[" * 5000 + "]" * 5000 + "\n"),
+        ("deep.ipynb", "[" * 200_000 + "]" * 200_000),
+        (
+            "cells.ipynb",
+            json.dumps(
+                {"cells": [{"cell_type": "markdown", "source": ["Author: Ann Lee\n", None, 3]}]}
+            ),
+        ),
+    ],
+)
+def test_hostile_files_name_nobody_quickly_and_never_raise(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    import time
+
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    started = time.process_time()
+    found = declared_names(tmp_path)
+    # CPU time, generous: quadratic patterns on these inputs took minutes to hours.
+    assert time.process_time() - started < 5.0
+    assert found in ([], ["Ann Lee"])
