@@ -57,7 +57,7 @@ class Measurements:
     latency_disturbed_fraction: float | None = None
     """Share of the timed calls that waited for a CPU held by another task (run-queue wait
     of at least 1% of the call), where the kernel reports it."""
-    latency_undisturbed_calls: int | None = None
+    latency_undisturbed_calls: float | None = None
     latency_undisturbed_p50_ms: float | None = None
     latency_undisturbed_p95_ms: float | None = None
     """Percentiles over the calls that did not wait: what the predictor costs on a free CPU."""
@@ -264,7 +264,15 @@ def _measure(context: GradingContext, resamples: int) -> Measurements:
     latency: dict[str, Any] = raw_latency if isinstance(raw_latency, dict) else {}
     raw_undisturbed = timings.get("latency_undisturbed_ms")
     undisturbed: dict[str, Any] = raw_undisturbed if isinstance(raw_undisturbed, dict) else {}
-    undisturbed_calls = undisturbed.get("n")
+    # Untrusted figures: a count within the calls the driver made, a share within [0, 1].
+    timed = _number(latency.get("n")) or 0.0
+    extra = _number(timings.get("latency_extra_calls")) or 0.0
+    undisturbed_calls = _number(undisturbed.get("n"))
+    if undisturbed_calls is not None and not 0 <= undisturbed_calls <= timed + extra:
+        undisturbed_calls = None
+    disturbed = _number(timings.get("latency_disturbed_fraction"))
+    if disturbed is not None and not 0.0 <= disturbed <= 1.0:
+        disturbed = None
     train, predict = context.phases.get("train"), context.phases.get("predict")
     cost = context.challenge.spec.cost_model
 
@@ -291,10 +299,8 @@ def _measure(context: GradingContext, resamples: int) -> Measurements:
         latency_p95_ms=_number(latency.get("p95")),
         latency_p99_ms=_number(latency.get("p99")),
         latency_mean_ms=mean_ms,
-        latency_disturbed_fraction=_number(timings.get("latency_disturbed_fraction")),
-        latency_undisturbed_calls=undisturbed_calls
-        if isinstance(undisturbed_calls, int) and not isinstance(undisturbed_calls, bool)
-        else None,
+        latency_disturbed_fraction=disturbed,
+        latency_undisturbed_calls=undisturbed_calls,
         latency_undisturbed_p50_ms=_number(undisturbed.get("p50")),
         latency_undisturbed_p95_ms=_number(undisturbed.get("p95")),
         throughput_rows_per_s=_number(timings.get("throughput_rows_per_s")),
@@ -315,5 +321,8 @@ def _number(value: Any) -> float | None:
     """A finite float from untrusted driver output, else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
     return number if np.isfinite(number) else None

@@ -262,16 +262,17 @@ def test_few_latency_samples_get_a_note_not_a_flag(
     assert many.details["conditions"]["notes"] == []
 
 
-def contended(share: float, calls: int, p50: float = 2.0, p95: float = 2.5) -> dict[str, Any]:
-    """Driver timings from a busy host: ``share`` of the calls waited for a CPU."""
-    return {
-        **make_timings(p95=12.0),  # all calls, the waiting ones included
-        "latency_disturbed_fraction": share,
-        "latency_undisturbed_ms": {"n": calls, "p50": p50, "p95": p95},
-    }
+def contended(
+    share: float, calls: Any, p50: float = 2.0, p95: float = 2.5, timed: int = 200
+) -> dict[str, Any]:
+    """Driver timings where ``share`` of the calls waited for a CPU another task held."""
+    timings = make_timings(p95=12.0, n=timed)  # all calls, the waiting ones included
+    timings["latency_disturbed_fraction"] = share
+    timings["latency_undisturbed_ms"] = {"n": calls, "p50": p50, "p95": p95}
+    return timings
 
 
-def test_a_busy_host_has_latency_judged_on_the_calls_that_did_not_wait(
+def test_latency_is_judged_on_the_calls_that_did_not_wait(
     churn_challenge: Challenge, prepared: PreparedData
 ) -> None:
     challenge = with_budgets(
@@ -288,11 +289,12 @@ def test_a_busy_host_has_latency_judged_on_the_calls_that_did_not_wait(
     assert busy.details["results"]["model_load_s"].get("basis") is None
     assert "latency budgets judge the 150 calls" in busy.details["conditions"]["notes"][0]
 
-    # The same figures from a quiet host: all calls are judged, and 12 ms is over budget.
-    quiet = grade(make_context(challenge, prepared, timings=contended(0.05, 190)))
-    assert quiet.details["results"]["latency_p95_ms"]["basis"] == "all calls"
-    assert quiet.details["results"]["latency_p95_ms"]["measured"] == 12.0
-    assert quiet.score < 1.0 and quiet.details["conditions"]["notes"] == []
+    # A little contention is judged the same way (no cliff below the busy-host note), and
+    # a quiet host needs no note.
+    for share in (0.05, 0.08):
+        calm = grade(make_context(challenge, prepared, timings=contended(share, 185)))
+        assert calm.details["results"]["latency_p95_ms"]["measured"] == 2.5
+        assert calm.score == 1.0 and calm.details["conditions"]["notes"] == []
 
 
 def test_too_few_undisturbed_calls_keep_all_calls_with_a_note(
@@ -302,8 +304,29 @@ def test_too_few_undisturbed_calls_keep_all_calls_with_a_note(
     result = grade(make_context(challenge, prepared, timings=contended(0.9, 12)))
     assert result.details["results"]["latency_p95_ms"]["measured"] == 12.0
     assert result.details["results"]["latency_p95_ms"]["basis"] == "all calls"
-    assert "only 12 did not, too few" in result.details["conditions"]["notes"][0]
+    assert "too few did not (12)" in result.details["conditions"]["notes"][0]
     assert result.flags == []  # 2.4x: under the flag ratio
+
+
+@pytest.mark.parametrize(
+    ("share", "calls"),
+    [(0.4, 10**400), (0.4, -5), (0.4, 5000), (0.4, True), (0.4, "150"), (7.0, 150), (-0.1, 150)],
+)
+def test_implausible_driver_figures_are_not_trusted(
+    churn_challenge: Challenge, prepared: PreparedData, share: float, calls: Any
+) -> None:
+    challenge = with_budgets(churn_challenge, BudgetSpec(latency_p95_ms=5.0))
+    result = grade(make_context(challenge, prepared, timings=contended(share, calls)))
+    measured = result.details["measured"]
+    if not 0 <= share <= 1:
+        assert measured["latency_disturbed_fraction"] is None
+    else:
+        assert measured["latency_undisturbed_calls"] is None
+        assert result.details["results"]["latency_p95_ms"]["basis"] == "all calls"
+    assert all(
+        value is None or (isinstance(value, float | int) and abs(value) < 1e300)
+        for value in measured.values()
+    )
 
 
 def test_every_budget_in_the_spec_is_graded() -> None:
