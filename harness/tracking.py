@@ -167,8 +167,8 @@ class Tracker:
         """Submission ids whose run already existed."""
         self.failed: list[str] = []
         """Submission ids that could not be logged."""
-        self._new_runs: dict[str, tuple[str, Path]] = {}
-        """Run id and output directory of each run this tracker created."""
+        self._runs: dict[str, tuple[str, Path]] = {}
+        """Run id and output directory of each run this tracker logged or found."""
         self._client: Any = None
         self._experiments: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -191,8 +191,9 @@ class Tracker:
 
     def refresh_reports(self) -> None:
         """Queue, after everything submitted so far, a new upload of ``report.html`` for each
-        run this tracker created: a batch ends by rendering every report again, placed in
-        the cohort, and the run should hold that final version. Never raises."""
+        run this tracker logged or found already logged (a resumed batch): a batch ends by
+        rendering every report again, placed in the cohort, and the run should hold that
+        final version. Never raises."""
         with self._queue_lock:
             if self._executor is not None:
                 self._executor.submit(self._refresh_reports)
@@ -201,7 +202,7 @@ class Tracker:
         with self._lock:
             if self.gave_up:
                 return
-            for submission, (run_id, directory) in list(self._new_runs.items()):
+            for submission, (run_id, directory) in list(self._runs.items()):
                 report = directory / "report.html"
                 if not report.is_file():
                     continue
@@ -244,8 +245,7 @@ class Tracker:
                 return None
             self._consecutive_failures = 0
             (self.logged if created else self.skipped).append(submission)
-            if created:
-                self._new_runs[submission] = (run_id, directory)
+            self._runs[submission] = (run_id, directory)
             return run_id
 
     def log_all(self, items: Iterable[tuple[SubmissionResult, Path]]) -> None:

@@ -429,3 +429,29 @@ def test_a_real_batch_is_tracked_once_reviewed_and_exported(
     assert [test["name"] for test in document["tests"]] == [
         grade.grader for grade in baseline.grades
     ]
+
+
+def test_a_resumed_batch_updates_the_report_of_runs_logged_before(
+    fake_grading: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    base = ["grade", "-c", "churn-tabular", "-o", str(out)]
+    assert runner.invoke(app, [*base, fake_grading[0]]).exit_code == 0
+    first_id = next(out.glob("*/result.json")).parent.name
+    alone = (out / first_id / "report.html").read_bytes()
+    # The same submission again with a second one: its run exists already, its report now
+    # places it in a cohort of two, and the run must hold that version.
+    again = runner.invoke(app, [*base, *fake_grading], env={"COLUMNS": "200"})
+    assert again.exit_code == 0 and "1 new run(s), 1 already logged" in again.stdout
+    final = (out / first_id / "report.html").read_bytes()
+    assert final != alone
+    client = MlflowClient(tracking_uri=f"sqlite:///{out.resolve()}/mlruns.db")
+    experiment = client.get_experiment_by_name("churn-tabular")
+    assert experiment is not None
+    (run,) = [
+        run
+        for run in client.search_runs([experiment.experiment_id])
+        if run.info.run_name == first_id
+    ]
+    logged = client.download_artifacts(run.info.run_id, "report.html", str(tmp_path))
+    assert Path(logged).read_bytes() == final
