@@ -301,7 +301,8 @@ class Block:
         return self.first_line + max(0, bisect.bisect_right(self.starts, offset) - 1)
 
     def sentence_at(self, offset: int) -> str:
-        """The sentence holding ``offset`` (a table row: the whole row), at most 240 characters."""
+        """The sentence holding ``offset`` (a table row: the whole row), at most 240
+        characters and an ellipsis at each end where it was cut."""
         return self.quote_at(offset)[0]
 
     def quote_at(self, offset: int) -> tuple[str, int]:

@@ -43,11 +43,8 @@ from challenges.loader import (
 )
 from challenges.spec import (
     ChallengeSpec,
-    DataSpec,
     ExampleSpec,
-    GraderSpec,
     TaskSpec,
-    ThresholdsSpec,
 )
 from harness.config import CHALLENGES_PATH_ENV, bundled_challenges_dir, harness_home
 from harness.errors import ChallengeError, HarnessError
@@ -67,6 +64,8 @@ FORBIDDEN_KIT_PARTS = frozenset({HIDDEN, EVAL_FEATURES, "solutions", "examples"}
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 HOLDOUT_FRACTION = 0.2
 HOLDOUT_MAX_ROWS = 2000
+HOLDOUT_SEED = 20_240_601
+"""The same held-out rows whether the self-check runs from a kit or from the challenge."""
 
 
 @dataclass(frozen=True)
@@ -277,32 +276,28 @@ harness check "${{1:-.}}" --kit "$(dirname "$0")"
 """
 
 
-def kit_spec(challenge: Challenge) -> ChallengeSpec:
-    """The part of ``challenge.yaml`` a candidate's self-check needs: task, contract, limits,
-    sandbox packages, budgets, cost model and notebook settings. Everything else is
-    replaced: no seed or generator (the hidden split could be regenerated), no rubric or
-    grader arguments (the writeup grader's keywords), no slices (they describe the hidden
-    set), no examples, and placeholder thresholds (the grading bar is the team's to state)."""
-    spec = challenge.spec
-    return spec.model_copy(
-        update={
-            "thresholds": ThresholdsSpec(baseline=0.0, target=1.0),
-            "data": DataSpec(generator="", seed=0),
-            "rubric": [],
-            "slices": [],
-            "examples": [],
-            "graders": [GraderSpec(name="correctness")],
-        }
-    )
+KIT_WITHHELD = ("thresholds", "data", "rubric", "slices", "graders", "examples")
+"""Spec keys never written to kit.yaml: the seed and generator (the hidden split could be
+regenerated), the grading bar, the writeup rubric and grader arguments (keywords the
+writeup grader looks for), the hidden slices and the example solutions."""
+_KIT_PLACEHOLDERS: dict[str, Any] = {
+    "thresholds": {"baseline": 0.0, "target": 1.0},
+    "data": {"generator": "", "seed": 0},
+    "graders": [{"name": "correctness"}],
+}
+"""What ``load_kit`` puts in their place so the spec validates (the self-check uses none
+of it)."""
 
 
 def kit_spec_text(challenge: Challenge) -> str:
-    body = yaml.safe_dump(
-        kit_spec(challenge).model_dump(mode="json"), sort_keys=False, allow_unicode=True
-    )
+    """``kit.yaml``: the part of ``challenge.yaml`` a candidate's self-check needs (task,
+    contract, limits, sandbox packages, budgets, cost model, notebook settings)."""
+    public = challenge.spec.model_dump(mode="json", exclude=set(KIT_WITHHELD))
+    body = yaml.safe_dump(public, sort_keys=False, allow_unicode=True)
     return (
-        f"# The public part of {challenge.id}'s challenge.yaml, for `harness check --kit`.\n"
-        "# Seed, generator, rubric, slices, examples and thresholds are not included.\n" + body
+        f"# What `harness check --kit` needs to know about {challenge.id}: the submission\n"
+        "# contract, the sandbox's limits and packages, the budgets. How submissions are\n"
+        "# graded is described in statement.md.\n" + body
     )
 
 
@@ -325,8 +320,10 @@ def load_kit(directory: Path) -> Challenge:
         ) from error
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise ChallengeError(f"{path}: unreadable: {error}", hint=hint) from error
+    if not isinstance(raw, dict):
+        raise ChallengeError(f"{path}: expected a mapping at the top level", hint=hint)
     try:
-        spec = ChallengeSpec.model_validate(raw)
+        spec = ChallengeSpec.model_validate({**_KIT_PLACEHOLDERS, **raw})
     except ValidationError as error:
         raise ChallengeError(format_validation_error(path, error), hint=hint) from error
     return Challenge(spec=spec, directory=directory.resolve())
@@ -378,11 +375,11 @@ def scan_kit(kit: Path, challenge: Challenge, data: PreparedData) -> list[str]:
             if Path(info.filename).name == generator.name:
                 problems.append(f"{info.filename}: named like the data generator")
             content = archive.read(info)
-            if (
-                Path(info.filename).name == KIT_SPEC_FILE
-                and content != kit_spec_text(challenge).encode()
-            ):
-                problems.append(f"{info.filename}: not the public part of the challenge spec")
+            if Path(info.filename).name == KIT_SPEC_FILE:
+                problems += [
+                    f"{info.filename}: {problem}"
+                    for problem in _kit_spec_problems(content, challenge)
+                ]
             digest = hashlib.sha256(content).hexdigest()
             if digest in secret_digests:
                 problems.append(
@@ -390,6 +387,31 @@ def scan_kit(kit: Path, challenge: Challenge, data: PreparedData) -> list[str]:
                 )
             elif digest == generator_digest:
                 problems.append(f"{info.filename}: identical to the data generator")
+    return problems
+
+
+def _kit_spec_problems(content: bytes, challenge: Challenge) -> list[str]:
+    """What a kit.yaml holds that a candidate must not see, checked on the text itself
+    (not only against what the exporter means to write)."""
+    problems = []
+    if content != kit_spec_text(challenge).encode():
+        problems.append("not the public part of the challenge spec")
+    try:
+        parsed = yaml.safe_load(content)
+    except yaml.YAMLError:
+        return [*problems, "not valid YAML"]
+    keys = set(parsed) if isinstance(parsed, dict) else set()
+    problems += [f"holds {key!r}, which is withheld" for key in KIT_WITHHELD if key in keys]
+    text = content.decode("utf-8", "replace")
+    spec = challenge.spec
+    secrets = [hidden.description for hidden in spec.slices]
+    secrets += [example.path for example in spec.examples]
+    secrets += [keyword for criterion in spec.rubric for keyword in criterion.keywords]
+    problems += [
+        f"mentions {secret!r} (hidden slices, examples or rubric)"
+        for secret in secrets
+        if len(secret) >= 6 and secret in text
+    ]
     return problems
 
 
@@ -704,7 +726,7 @@ def split_public(
         .drop_duplicates()
         .sample(
             n=min(count, frame[task.id_column].nunique()),
-            random_state=challenge.spec.data.seed % 2**32,
+            random_state=HOLDOUT_SEED,
         )
     )
     held_out = frame[task.id_column].isin(set(ids))

@@ -718,11 +718,12 @@ class DockerSandbox:
         )
 
     def _remove(self, container: Any) -> None:
-        """Remove ``container``, retrying with back-off while a busy engine refuses (about
-        6 s in all); a removal already in progress elsewhere is waited for. What still
-        fails is found by its labels and removed by ``cleanup_stale`` on a later run."""
+        """Remove ``container``, retrying with back-off while a busy engine refuses (five
+        tries over about 3 s); a removal already in progress elsewhere is waited for (up to
+        10 s). What still fails is found by its labels and removed by ``cleanup_stale`` on
+        a later run."""
         delay = 0.2
-        for _ in range(5):
+        for attempt in range(5):
             try:
                 container.remove(force=True, v=True)
                 return
@@ -732,8 +733,9 @@ class DockerSandbox:
                 if "is already in progress" in str(error):
                     _wait_until_gone(container, timeout_s=10.0)
                     return
-                time.sleep(delay)
-                delay *= 2
+                if attempt < 4:
+                    time.sleep(delay)
+                    delay *= 2
 
     # -- housekeeping -----------------------------------------------------------------------
 

@@ -169,24 +169,36 @@ def test_the_kit_spec_keeps_what_the_self_check_needs_and_nothing_hidden(
     assert [grader.args for grader in public.graders] == [{}]
     assert public.thresholds != spec.thresholds
     text = (tmp_path / "unpacked" / "churn-tabular" / authoring.KIT_SPEC_FILE).read_text()
+    for withheld in (
+        "thresholds:",
+        "data:",
+        "seed:",
+        "rubric:",
+        "slices:",
+        "graders:",
+        "examples:",
+    ):
+        assert f"\n{withheld}" not in text and f" {withheld}" not in text, withheld
     assert spec.slices and spec.examples
     for hidden_slice in spec.slices:
         assert hidden_slice.name not in text and hidden_slice.description not in text
     for example in spec.examples:
         assert example.path not in text
 
-    # A kit whose spec was edited to carry more is refused by the scan.
+    # A kit whose spec was edited to carry more is refused by the scan, naming what leaks.
     tampered = tmp_path / "tampered.zip"
     with zipfile.ZipFile(kit) as source, zipfile.ZipFile(tampered, "w") as target:
         for info in source.infolist():
             content = source.read(info)
             if info.filename.endswith(authoring.KIT_SPEC_FILE):
-                content += f"# seed {spec.data.seed}\n".encode()
+                content += (
+                    f"slices:\n- name: x\n  description: {spec.slices[0].description}\n".encode()
+                )
             target.writestr(info, content)
-    assert any(
-        "not the public part of the challenge spec" in problem
-        for problem in authoring.scan_kit(tampered, churn_challenge, churn_data)
-    )
+    problems = authoring.scan_kit(tampered, churn_challenge, churn_data)
+    assert any("not the public part of the challenge spec" in problem for problem in problems)
+    assert any("holds 'slices', which is withheld" in problem for problem in problems)
+    assert any(spec.slices[0].description in problem for problem in problems)
 
 
 def test_check_needs_a_challenge_or_a_kit(tmp_path: Path) -> None:
