@@ -787,3 +787,17 @@ def test_budget_table_says_when_latency_was_judged_on_undisturbed_calls() -> Non
     rows = budgets.split("<tr>")[2:]
     assert "calls that did not wait for a CPU; all calls 61.5" in rows[0]
     assert "did not wait" not in rows[1]
+
+
+def test_the_latency_tile_names_the_judged_figure_when_it_differs() -> None:
+    busy = make_result()
+    busy.metrics.update(
+        latency_p95_ms=12.0, latency_undisturbed_p95_ms=5.0, latency_undisturbed_calls=150.0
+    )
+    html = section(render_report(busy), "scorecard")
+    assert "5.00 ms over the 150 calls that did not wait for a CPU" in html
+    quiet = make_result()
+    quiet.metrics.update(
+        latency_p95_ms=5.0, latency_undisturbed_p95_ms=5.02, latency_undisturbed_calls=190.0
+    )
+    assert "did not wait" not in section(render_report(quiet), "scorecard")
