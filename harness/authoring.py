@@ -404,11 +404,12 @@ def _kit_spec_problems(content: bytes, challenge: Challenge) -> list[str]:
     problems += [f"holds {key!r}, which is withheld" for key in KIT_WITHHELD if key in keys]
     text = content.decode("utf-8", "replace")
     spec = challenge.spec
+    # Phrases that only the hidden parts hold (rubric keywords are ordinary words, such as
+    # "latency", that the budgets name too: the rubric is kept out by its key above).
     secrets = [hidden.description for hidden in spec.slices]
     secrets += [example.path for example in spec.examples]
-    secrets += [keyword for criterion in spec.rubric for keyword in criterion.keywords]
     problems += [
-        f"mentions {secret!r} (hidden slices, examples or rubric)"
+        f"mentions {secret!r} (a hidden slice or an example)"
         for secret in secrets
         if len(secret) >= 6 and secret in text
     ]

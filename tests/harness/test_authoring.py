@@ -319,6 +319,22 @@ def test_every_bundled_challenge_is_validated_below() -> None:
     )
 
 
+@pytest.mark.parametrize("challenge_id", BUNDLED)
+def test_every_bundled_kit_spec_passes_the_kit_scan_and_loads(
+    challenge_id: str, tmp_path: Path
+) -> None:
+    challenge = load_challenge(challenge_id)
+    text = authoring.kit_spec_text(challenge)
+    assert authoring._kit_spec_problems(text.encode(), challenge) == []
+    (tmp_path / authoring.KIT_SPEC_FILE).write_text(text, encoding="utf-8")
+    loaded = authoring.load_kit(tmp_path).spec
+    assert (loaded.task, loaded.contract, loaded.sandbox) == (
+        challenge.spec.task,
+        challenge.spec.contract,
+        challenge.spec.sandbox,
+    )
+
+
 @pytest.mark.docker
 @pytest.mark.parametrize("challenge_id", BUNDLED)
 def test_validate_passes_the_bundled_challenge(
