@@ -481,6 +481,22 @@ def debrief_prompts(
     return prompts[:MAX_PROMPTS]
 
 
+def judged_latency(result: SubmissionResult) -> tuple[float, float] | None:
+    """The undisturbed p95 and its call count when the performance grader's rule judges
+    it and it differs from the all-calls p95 by more than 2% (worth a line of its own)."""
+    from graders.performance import MIN_UNDISTURBED_CALLS
+
+    metrics = result.metrics
+    judged, calls = (
+        metrics.get("latency_undisturbed_p95_ms"),
+        metrics.get("latency_undisturbed_calls"),
+    )
+    every = metrics.get("latency_p95_ms")
+    if judged is None or calls is None or every is None or calls < MIN_UNDISTURBED_CALLS:
+        return None
+    return (judged, calls) if abs(judged - every) > 0.02 * every else None
+
+
 def budget_rows(result: SubmissionResult) -> list[tuple[str, Mapping[str, Any]]]:
     for grade in result.grades:
         outcomes = grade.details.get("results") if grade.grader == "performance" else None
@@ -777,6 +793,7 @@ def render_report(
         timings=timing_rows(shown.timings),
         costs=cost_rows(shown),
         budgets=budget_rows(shown),
+        judged_latency=judged_latency(shown),
         cards=grouped(criterion_cards(shown, cohort.rubric_titles)),
         usage=phase_usage(shown, challenge),
         logs=log_views(shown),

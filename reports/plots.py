@@ -390,6 +390,8 @@ def pareto_front(
 
 
 LABEL_ALL_UP_TO = 25
+"""Every point is labelled in cohorts up to this size; in larger ones only the Pareto
+front and the reference are, so the labels stay readable."""
 LABEL_FONT_SIZE = 8
 _LABEL_CHAR_WIDTH = 0.6 * LABEL_FONT_SIZE  # DejaVu Sans, average, in points
 _LABEL_HEIGHT = LABEL_FONT_SIZE + 1.0
@@ -432,9 +434,6 @@ def label_offsets(
         chosen.append(offset)
     return chosen
 
-
-"""Every point is labelled in cohorts up to this size; in larger ones only the Pareto
-front and the reference are, so the labels stay readable."""
 
 PANELS = (
     ("latency_p95_ms", "p95 single-record latency (ms, log scale)"),
@@ -623,12 +622,14 @@ def _tradeoff_plot(
             key=lambda point: (not point.reference, point.id not in on_front),
         )
         # Figure dpi is 72, so display pixels are points: offsets are computed in either.
-        markers = [axes.transData.transform((getattr(p, attribute), p.metric)) for p in placed]
-        anchors = [axes.transData.transform((getattr(p, attribute), p.metric)) for p in labelled]
+        at: dict[str, tuple[float, float]] = {}
+        for point in placed:
+            x, y = axes.transData.transform((getattr(point, attribute), point.metric))
+            at[point.id] = (float(x), float(y))
         offsets = label_offsets(
-            [(float(x), float(y)) for x, y in anchors],
+            [at[point.id] for point in labelled],
             [point.label for point in labelled],
-            [(float(x), float(y)) for x, y in markers],
+            list(at.values()),
         )
         for point, offset in zip(labelled, offsets, strict=True):
             axes.annotate(

@@ -11,8 +11,9 @@ How a phase runs:
    ptrace it (and so cannot stop the container from inside).
 2. The candidate's command is started with ``exec``, its stderr joined to its stdout
    inside the container (one pipe keeps the order the program wrote in: the engine
-   copies two pipes concurrently and may interleave them), and read with a byte cap. Because the container outlives the command, its cgroup can be
-   read *after* the command ends (peak memory, CPU time, OOM kills).
+   copies two pipes concurrently and may interleave them), and read with a byte cap.
+   Because the container outlives the command, its cgroup can be read *after* the
+   command ends (peak memory, CPU time, OOM kills).
 3. The harness enforces the wall-clock limit itself: on timeout, output overflow
    or a writable mount growing past its quota the container is killed (SIGKILL,
    never a polite SIGTERM).
